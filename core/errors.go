@@ -86,3 +86,9 @@ func missingParameter(name string) *Error {
 func invalidParameterValue(format string, args ...any) *Error {
 	return Errorf(KindInvalid, "InvalidParameterValue", format, args...)
 }
+
+// unsupportedOperation refuses a well-formed AWS request for a feature
+// privlink does not implement, rather than ignoring it.
+func unsupportedOperation(format string, args ...any) *Error {
+	return Errorf(KindInvalid, "UnsupportedOperation", format, args...)
+}

@@ -1,11 +1,15 @@
 package core
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Region is an AWS region as DescribeRegions reports it.
 type Region struct {
-	Name     string
-	Endpoint string
+	Name        string
+	Endpoint    string
+	OptInStatus string // opt-in-not-required: every region privlink knows is on
 }
 
 // AvailabilityZone is a zone of the served region.
@@ -13,7 +17,22 @@ type AvailabilityZone struct {
 	Name   string // us-east-1a
 	ID     string // use1-az1
 	Region string
+	// State, ZoneType, OptInStatus, GroupName and NetworkBorderGroup are
+	// what DescribeAvailabilityZones reports for a standard zone.
+	State              string // available
+	ZoneType           string // availability-zone
+	OptInStatus        string // opt-in-not-required
+	GroupName          string // the region
+	NetworkBorderGroup string // the region
 }
+
+// Facts DescribeAvailabilityZones and DescribeRegions report.
+const (
+	ZoneStateAvailable  = "available"
+	ZoneTypeStandard    = "availability-zone"
+	OptInNotRequired    = "opt-in-not-required"
+	invalidZoneMsgStart = "Invalid availability zone: "
+)
 
 // regions lists the commercial regions privlink knows by name, with the short
 // code AWS uses in zone IDs and the number of zones each has.
@@ -54,7 +73,7 @@ func regionInfo(name string) (short string, ok bool) {
 func (c *Cloud) Regions() []Region {
 	out := make([]Region, 0, len(regions))
 	for _, r := range regions {
-		out = append(out, Region{Name: r.name, Endpoint: "ec2." + r.name + ".amazonaws.com"})
+		out = append(out, Region{Name: r.name, Endpoint: "ec2." + r.name + ".amazonaws.com", OptInStatus: OptInNotRequired})
 	}
 	return out
 }
@@ -70,9 +89,14 @@ func (c *Cloud) AvailabilityZones() []AvailabilityZone {
 		out := make([]AvailabilityZone, r.zones)
 		for i := range out {
 			out[i] = AvailabilityZone{
-				Name:   r.name + string(rune('a'+i)),
-				ID:     r.short + "-az" + itoa(int32(i+1)),
-				Region: r.name,
+				Name:               r.name + string(rune('a'+i)),
+				ID:                 r.short + "-az" + itoa(int32(i+1)),
+				Region:             r.name,
+				State:              ZoneStateAvailable,
+				ZoneType:           ZoneTypeStandard,
+				OptInStatus:        OptInNotRequired,
+				GroupName:          r.name,
+				NetworkBorderGroup: r.name,
 			}
 		}
 		return out
@@ -88,4 +112,46 @@ func (c *Cloud) zoneByNameOrID(s string) (AvailabilityZone, bool) {
 		}
 	}
 	return AvailabilityZone{}, false
+}
+
+// DescribeAvailabilityZonesInput is DescribeAvailabilityZones' request. No
+// names or IDs means every zone of the served region.
+type DescribeAvailabilityZonesInput struct {
+	ZoneNames []string
+	ZoneIDs   []string
+}
+
+// DescribeAvailabilityZones returns the zones named by name or ID, or all
+// of them, in name order. Naming a zone the region does not have fails as
+// on AWS.
+func (c *Cloud) DescribeAvailabilityZones(in DescribeAvailabilityZonesInput) ([]AvailabilityZone, error) {
+	zones := c.AvailabilityZones()
+	if len(in.ZoneNames) == 0 && len(in.ZoneIDs) == 0 {
+		return zones, nil
+	}
+	byName, byID := map[string]bool{}, map[string]bool{}
+	for _, z := range zones {
+		byName[z.Name], byID[strings.ToLower(z.ID)] = true, true
+	}
+	var unknown []string
+	for _, n := range in.ZoneNames {
+		if !byName[n] {
+			unknown = append(unknown, n)
+		}
+	}
+	for _, id := range in.ZoneIDs {
+		if !byID[strings.ToLower(id)] {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, invalidParameterValue("%s[%s]", invalidZoneMsgStart, strings.Join(unknown, ", "))
+	}
+	var out []AvailabilityZone
+	for _, z := range zones {
+		if slices.Contains(in.ZoneNames, z.Name) || slices.ContainsFunc(in.ZoneIDs, func(id string) bool { return strings.EqualFold(id, z.ID) }) {
+			out = append(out, z)
+		}
+	}
+	return out, nil
 }
