@@ -34,3 +34,7 @@ func keyEndpoint(id string) string        { return prefixEndpoints + id }
 func keyTargetHealth(tgID, targetID string, port int32) string {
 	return prefixTargetHealth + tgID + "/" + targetID + ":" + itoa(port)
 }
+
+// prefixTargetHealthOf is the prefix of every health record of one target
+// group.
+func prefixTargetHealthOf(tgID string) string { return prefixTargetHealth + tgID + "/" }

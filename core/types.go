@@ -355,9 +355,17 @@ type EndpointService struct {
 	NetworkLoadBalancerARNs []string           `json:"networkLoadBalancerArns"`
 	AllowedPrincipals       []AllowedPrincipal `json:"allowedPrincipals,omitempty"`
 	PrivateDNSName          string             `json:"privateDnsName,omitempty"`
-	SupportedIPAddressTypes []string           `json:"supportedIpAddressTypes"`
-	Tags                    []Tag              `json:"tags,omitempty"`
-	CreatedAt               time.Time          `json:"createdAt"`
+	// PrivateDNSNameState is "pendingVerification", "verified" or "failed"
+	// (DnsNameState); PrivateDNSVerificationName and …Value are the TXT
+	// record that proves ownership of PrivateDNSName.
+	PrivateDNSNameState         string   `json:"privateDnsNameState,omitempty"`
+	PrivateDNSVerificationName  string   `json:"privateDnsVerificationName,omitempty"`
+	PrivateDNSVerificationValue string   `json:"privateDnsVerificationValue,omitempty"`
+	SupportedIPAddressTypes     []string `json:"supportedIpAddressTypes"`
+	// ClientToken makes CreateVpcEndpointServiceConfiguration idempotent.
+	ClientToken string    `json:"clientToken,omitempty"`
+	Tags        []Tag     `json:"tags,omitempty"`
+	CreatedAt   time.Time `json:"createdAt"`
 }
 
 // AllowedPrincipal is one entry of an endpoint service's permissions.
@@ -372,12 +380,14 @@ type AllowedPrincipal struct {
 
 // VPC endpoint states (EC2's State for endpoints and endpoint connections).
 //
-//	create ──► pendingAcceptance ──accept──► pending ──realised──► available
-//	   │               │                                              │
-//	   │ (no acceptance required)                                     │
-//	   └───────────────┼──────────────────► pending                   │
-//	                   └──reject──► rejected ◄──────reject────────────┘
+//	create ─┬─(acceptance required)──► pendingAcceptance ──accept──► pending ──realised──► available
+//	        └─(no acceptance required)──────────────────────────────► pending
+//	pendingAcceptance, pending, available ──reject──► rejected
+//	pending, available ──cannot be realised──► failed (LastError says why)
 //	delete (any state) ──► deleting ──torn down──► (gone)
+//
+// DeleteVpcEndpointServiceConfigurations refuses a service while any of its
+// endpoints is pendingAcceptance, pending or available.
 const (
 	EndpointPendingAcceptance = "pendingAcceptance"
 	EndpointPending           = "pending"
