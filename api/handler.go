@@ -25,7 +25,8 @@ type Request struct {
 // format; the server uses it for failures before Handle (authentication,
 // malformed requests), and handlers use it for their own. err is usually a
 // *core.Error; anything else is reported as an internal error without its
-// text.
+// text. Implementations get the status, code and message from
+// apierr.Resolve, which also logs internal errors with the request ID.
 type Handler interface {
 	Handle(w http.ResponseWriter, r *Request)
 	WriteError(w http.ResponseWriter, requestID string, err error)
