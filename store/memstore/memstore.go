@@ -12,8 +12,8 @@ import (
 	"github.com/privlink/privlink/store"
 )
 
-// DefaultHistory is how many events a Store keeps for watchers that start at
-// an old revision.
+// DefaultHistory is how many events a Store keeps, at least, for watchers
+// that start at an old revision.
 const DefaultHistory = 100000
 
 // Store is an in-memory store.Store. The zero value is not usable; call New.
@@ -113,7 +113,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 		}
 		s.log = append(s.log, logEntry{rev: s.rev, ev: ev})
 	}
-	if over := len(s.log) - s.history; over > 0 {
+	// Trim in batches of a quarter of the history: copying the whole log
+	// on every commit once it is full would make each commit O(history).
+	if over := len(s.log) - s.history; over > 0 && over >= s.history/4 {
 		s.firstRev = s.log[over-1].rev
 		s.log = append([]logEntry(nil), s.log[over:]...)
 	}
@@ -124,6 +126,15 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 
 // Watch implements store.Store.
 func (s *Store) Watch(ctx context.Context, prefix string, rev int64) <-chan store.WatchResponse {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		ch := make(chan store.WatchResponse, 1)
+		ch <- store.WatchResponse{Err: store.ErrClosed}
+		close(ch)
+		return ch
+	}
 	ch := make(chan store.WatchResponse)
 	go func() {
 		defer close(ch)
@@ -143,8 +154,10 @@ func (s *Store) Watch(ctx context.Context, prefix string, rev int64) <-chan stor
 				return
 			}
 			var evs []store.Event
-			for _, e := range s.log {
-				if e.rev > next && strings.HasPrefix(e.ev.KV.Key, prefix) {
+			// The log is in revision order; skip what the watcher has seen.
+			from := sort.Search(len(s.log), func(i int) bool { return s.log[i].rev > next })
+			for _, e := range s.log[from:] {
+				if strings.HasPrefix(e.ev.KV.Key, prefix) {
 					evs = append(evs, store.Event{Type: e.ev.Type, KV: cloneKV(e.ev.KV)})
 				}
 			}
