@@ -1,0 +1,562 @@
+package lab
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Security groups compile to one nftables table per router namespace,
+// replaced in one netlink batch whenever it changes:
+//
+//	table inet privlink
+//	  set router          router addresses (gateways, resolver); instances
+//	                      always reach them, as AWS's DNS is never filtered
+//	  map egress          instance address → jump to its groups' egress chain
+//	  map ingress         instance or endpoint address → jump to its groups'
+//	                      ingress chain; load balancer address → accept
+//	  chain forward       hook forward, instance → instance
+//	  chain input         hook input, instance → an address of the router
+//	  chain output        hook output, router (load balancer node) → instance
+//	  chain admit-ingress egress has admitted a new flow; ingress decides
+//	  chain <sg>-egress   one rule per egress rule: match → goto admit-ingress
+//	  chain <sg>-ingress  one rule per ingress rule: match → accept
+//	  chain groups-<n>-egress, groups-<n>-ingress
+//	                      for interfaces with several groups: jump to each
+//	  set <sg>-egress-<i>, <sg>-ingress-<i>
+//	                      the peers of rule i, when they are not one prefix
+//
+// A new flow from an instance walks: base chain → egress map → the source's
+// group chains; the first matching egress rule goes (without return) to
+// admit-ingress → ingress map → the destination's group chains; the first
+// matching ingress rule accepts. Whatever finds no match falls back to a
+// drop, never a reject, so a client sees a timeout as on AWS. Established
+// and related packets are accepted first, so rules judge only new flows.
+// Rule count grows with security group rules, map size with interfaces.
+
+// Table, chain and map names of the compiled firewall.
+const (
+	tableName    = "privlink"
+	setRouter    = "router"
+	mapEgress    = "egress"
+	mapIngress   = "ingress"
+	chainAdmitIn = "admit-ingress"
+)
+
+// ruleset is a compiled firewall: what goes into the table, in order.
+type ruleset struct {
+	sets   []nfSet
+	chains []nfChain
+}
+
+// nfSet is a named interval set of IPv4 addresses, or a verdict map keyed
+// by IPv4 address.
+type nfSet struct {
+	name   string
+	isMap  bool
+	ranges []addrRange // of a set: disjoint, sorted
+	elems  []mapElem   // of a map: sorted by address
+}
+
+type mapElem struct {
+	addr    netip.Addr
+	verdict verdict
+}
+
+// nfChain is a chain; hook is "" for a regular chain.
+type nfChain struct {
+	name  string
+	hook  string // "forward", "input" or "output"
+	rules []nfRule
+}
+
+// nfRule is a conjunction of matches and a verdict, kept in the order they
+// are evaluated.
+type nfRule struct {
+	ctState  uint32 // match when any of these ct state bits is set
+	iifLo    bool   // the packet came in on lo
+	oifLo    bool   // the packet goes out on lo
+	notIPv4  bool   // the packet is not IPv4
+	src, dst addrMatch
+	proto    int // IP protocol; -1 for any
+	ports    *portRange
+	vmap     *vmapMatch // the verdict comes from a map
+	verdict  verdict
+}
+
+type addrMatch struct {
+	prefix netip.Prefix // valid: match this prefix
+	set    string       // non-empty: match this named set
+}
+
+type portRange struct{ from, to uint16 }
+
+type vmapMatch struct {
+	dst  bool // key on the destination address, else the source
+	name string
+}
+
+type verdictKind int
+
+const (
+	vAccept verdictKind = iota + 1
+	vDrop
+	vJump
+	vGoto
+)
+
+type verdict struct {
+	kind  verdictKind
+	chain string
+}
+
+// ct state bits as the kernel numbers them.
+const (
+	ctInvalid     = 1
+	ctEstablished = 2
+	ctRelated     = 4
+)
+
+// IP protocol numbers the rules name.
+const (
+	protoICMP = 1
+	protoTCP  = 6
+	protoUDP  = 17
+)
+
+// addrRange is an inclusive range of IPv4 addresses.
+type addrRange struct{ first, last netip.Addr }
+
+// compileFirewall turns a VPC's security groups into a ruleset. router are
+// the addresses instances may always reach. Problems (a bad protocol, a
+// duplicate address) leave the offending rule or interface out — which
+// admits less, never more — and are returned joined beside the ruleset.
+func compileFirewall(fw Firewall, router []netip.Addr) (*ruleset, error) {
+	c := compiler{fw: fw, groupSets: map[string]string{}}
+	c.compile(router)
+	var errs []error
+	seen := map[string]bool{}
+	for _, err := range c.errs {
+		if !seen[err.Error()] {
+			seen[err.Error()] = true
+			errs = append(errs, err)
+		}
+	}
+	return &c.rs, errors.Join(errs...)
+}
+
+type compiler struct {
+	fw        Firewall
+	rs        ruleset
+	errs      []error
+	groupSets map[string]string // sorted group IDs joined by "," → "groups-<n>"
+	chains    []nfChain         // group and group-set chains, sorted later
+	sets      []nfSet           // peer sets
+	done      map[string]bool   // group chains compiled, by chain name
+}
+
+func (c *compiler) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
+
+func (c *compiler) compile(router []netip.Addr) {
+	c.done = map[string]bool{}
+	ifaces := slices.Clone(c.fw.Interfaces)
+	slices.SortStableFunc(ifaces, func(a, b Interface) int { return a.Addr.Compare(b.Addr) })
+
+	var egress, ingress []mapElem
+	seen := map[netip.Addr]bool{}
+	for _, in := range ifaces {
+		if !in.Addr.Is4() {
+			c.errorf("lab: interface address %v: only IPv4 is supported", in.Addr)
+			continue
+		}
+		if seen[in.Addr] {
+			c.errorf("lab: interface address %v appears twice; its later entries are ignored", in.Addr)
+			continue
+		}
+		seen[in.Addr] = true
+		switch in.Kind {
+		case KindInstance:
+			if v, ok := c.groupsVerdict(in.Groups, "egress"); ok {
+				egress = append(egress, mapElem{in.Addr, v})
+			}
+			if v, ok := c.groupsVerdict(in.Groups, "ingress"); ok {
+				ingress = append(ingress, mapElem{in.Addr, v})
+			}
+		case KindEndpoint:
+			if v, ok := c.groupsVerdict(in.Groups, "ingress"); ok {
+				ingress = append(ingress, mapElem{in.Addr, v})
+			}
+		case KindLoadBalancer:
+			ingress = append(ingress, mapElem{in.Addr, verdict{kind: vAccept}})
+		default:
+			c.errorf("lab: interface %v: unknown kind %v", in.Addr, in.Kind)
+		}
+	}
+
+	var routerRanges []addrRange
+	for _, a := range router {
+		if a.Is4() {
+			routerRanges = append(routerRanges, addrRange{a, a})
+		}
+	}
+	c.rs.sets = append(c.rs.sets,
+		nfSet{name: setRouter, ranges: mergeRanges(routerRanges)},
+		nfSet{name: mapEgress, isMap: true, elems: egress},
+		nfSet{name: mapIngress, isMap: true, elems: ingress},
+	)
+	slices.SortFunc(c.sets, func(a, b nfSet) int { return strings.Compare(a.name, b.name) })
+	c.rs.sets = append(c.rs.sets, c.sets...)
+
+	stateful := []nfRule{
+		{ctState: ctEstablished | ctRelated, proto: -1, verdict: verdict{kind: vAccept}},
+		{ctState: ctInvalid, proto: -1, verdict: verdict{kind: vDrop}},
+	}
+	notIPv4 := nfRule{notIPv4: true, proto: -1, verdict: verdict{kind: vDrop}}
+	accept := verdict{kind: vAccept}
+	c.rs.chains = append(c.rs.chains,
+		nfChain{name: "forward", hook: "forward", rules: append(slices.Clone(stateful),
+			notIPv4,
+			nfRule{proto: -1, vmap: &vmapMatch{name: mapEgress}},
+		)},
+		nfChain{name: "input", hook: "input", rules: append(slices.Clone(stateful),
+			nfRule{iifLo: true, proto: -1, verdict: accept},
+			notIPv4,
+			nfRule{dst: addrMatch{set: setRouter}, proto: -1, verdict: accept},
+			nfRule{proto: -1, vmap: &vmapMatch{name: mapEgress}},
+		)},
+		nfChain{name: "output", hook: "output", rules: append(slices.Clone(stateful),
+			nfRule{oifLo: true, proto: -1, verdict: accept},
+			notIPv4,
+			nfRule{proto: -1, vmap: &vmapMatch{dst: true, name: mapIngress}},
+		)},
+		nfChain{name: chainAdmitIn, rules: []nfRule{
+			{proto: -1, vmap: &vmapMatch{dst: true, name: mapIngress}},
+			{proto: -1, verdict: verdict{kind: vDrop}},
+		}},
+	)
+	slices.SortFunc(c.chains, func(a, b nfChain) int { return strings.Compare(a.name, b.name) })
+	c.rs.chains = append(c.rs.chains, c.chains...)
+}
+
+// groupsVerdict returns where an interface with these groups goes for one
+// direction: straight to the group's chain for one group, to a chain that
+// tries each group for several. An interface without groups gets no map
+// entry, so nothing admits its traffic.
+func (c *compiler) groupsVerdict(groups []string, dir string) (verdict, bool) {
+	ids := slices.Clone(groups)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	ids = slices.DeleteFunc(ids, func(id string) bool {
+		if validGroupID(id) {
+			return false
+		}
+		c.errorf("lab: invalid security group ID %q: want sg- and letters, digits, '-', '_' or '.'", id)
+		return true
+	})
+	if len(ids) == 0 {
+		return verdict{}, false
+	}
+	for _, id := range ids {
+		c.groupChain(id, dir)
+	}
+	if len(ids) == 1 {
+		return verdict{kind: vJump, chain: ids[0] + "-" + dir}, true
+	}
+	key := strings.Join(ids, ",")
+	base, ok := c.groupSets[key]
+	if !ok {
+		base = "groups-" + strconv.Itoa(len(c.groupSets))
+		c.groupSets[key] = base
+	}
+	name := base + "-" + dir
+	if !c.done[name] {
+		c.done[name] = true
+		ch := nfChain{name: name}
+		for _, id := range ids {
+			ch.rules = append(ch.rules, nfRule{proto: -1, verdict: verdict{kind: vJump, chain: id + "-" + dir}})
+		}
+		c.chains = append(c.chains, ch)
+	}
+	return verdict{kind: vJump, chain: name}, true
+}
+
+// groupChain compiles one direction of a security group, once.
+func (c *compiler) groupChain(id, dir string) {
+	name := id + "-" + dir
+	if c.done[name] {
+		return
+	}
+	c.done[name] = true
+	g := c.fw.Groups[id] // a group not given admits nothing
+	rules, admit := g.Ingress, verdict{kind: vAccept}
+	if dir == "egress" {
+		rules, admit = g.Egress, verdict{kind: vGoto, chain: chainAdmitIn}
+	}
+	ch := nfChain{name: name}
+	for i, r := range rules {
+		nr := nfRule{proto: -1, verdict: admit}
+		if err := r.protocol(&nr); err != nil {
+			c.errorf("lab: %s rule %d of %s: %w", dir, i, id, err)
+			continue
+		}
+		var ranges []addrRange
+		for _, p := range r.Sources {
+			if !p.Addr().Is4() {
+				continue // IPv6 peers match no IPv4 packet
+			}
+			p = p.Masked()
+			ranges = append(ranges, addrRange{p.Addr(), lastAddr(p)})
+		}
+		ranges = mergeRanges(ranges)
+		if len(ranges) == 0 {
+			continue // no peer: the rule admits nothing
+		}
+		var peer addrMatch
+		if p, ok := rangePrefix(ranges[0]); ok && len(ranges) == 1 {
+			if p.Bits() != 0 {
+				peer.prefix = p
+			}
+		} else {
+			peer.set = name + "-" + strconv.Itoa(i)
+			c.sets = append(c.sets, nfSet{name: peer.set, ranges: ranges})
+		}
+		if dir == "egress" {
+			nr.dst = peer
+		} else {
+			nr.src = peer
+		}
+		ch.rules = append(ch.rules, nr)
+	}
+	c.chains = append(c.chains, ch)
+}
+
+// protocol fills in the protocol and port matches of r.
+func (r Rule) protocol(nr *nfRule) error {
+	p := strings.ToLower(strings.TrimSpace(r.Protocol))
+	switch p {
+	case "all", "-1":
+		return nil
+	case "tcp":
+		nr.proto = protoTCP
+	case "udp":
+		nr.proto = protoUDP
+	case "icmp":
+		nr.proto = protoICMP
+	case "icmpv6":
+		nr.proto = 58 // matches no IPv4 packet
+	default:
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil {
+			return fmt.Errorf("unknown protocol %q", r.Protocol)
+		}
+		nr.proto = int(n)
+	}
+	if nr.proto == protoTCP || nr.proto == protoUDP {
+		if r.FromPort > r.ToPort {
+			return fmt.Errorf("port range %d-%d is reversed", r.FromPort, r.ToPort)
+		}
+		if r.FromPort != 0 || r.ToPort != 65535 {
+			nr.ports = &portRange{r.FromPort, r.ToPort}
+		}
+	}
+	return nil
+}
+
+func validGroupID(id string) bool {
+	return strings.HasPrefix(id, "sg-") && len(id) <= 200 && isName(id)
+}
+
+// lastAddr returns the last address of an IPv4 prefix.
+func lastAddr(p netip.Prefix) netip.Addr {
+	return addr32(u32(p.Addr()) | uint32(uint64(1)<<(32-p.Bits())-1))
+}
+
+func u32(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+func addr32(v uint32) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b)
+}
+
+// mergeRanges sorts ranges and merges those that overlap or touch, as an
+// interval set needs them.
+func mergeRanges(rs []addrRange) []addrRange {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b addrRange) int {
+		return cmp.Or(a.first.Compare(b.first), a.last.Compare(b.last))
+	})
+	var out []addrRange
+	for _, r := range rs {
+		if n := len(out); n > 0 {
+			prev := &out[n-1]
+			if next := prev.last.Next(); !next.IsValid() || r.first.Compare(next) <= 0 {
+				if r.last.Compare(prev.last) > 0 {
+					prev.last = r.last
+				}
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// rangePrefix returns the prefix that is exactly r, if there is one.
+func rangePrefix(r addrRange) (netip.Prefix, bool) {
+	first := u32(r.first)
+	size := uint64(u32(r.last)) - uint64(first) + 1
+	if size&(size-1) != 0 || uint64(first)&(size-1) != 0 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(r.first, 32-bits.TrailingZeros64(size)), true
+}
+
+// String renders the ruleset as nft(8) input: `nft -f` accepts it, and it
+// is what a person reads to see what a firewall does.
+func (rs *ruleset) String() string {
+	var b strings.Builder
+	b.WriteString("table inet " + tableName + " {\n")
+	for i, s := range rs.sets {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if s.isMap {
+			fmt.Fprintf(&b, "\tmap %s {\n\t\ttype ipv4_addr : verdict\n", s.name)
+			if len(s.elems) > 0 {
+				b.WriteString("\t\telements = {\n")
+				for _, e := range s.elems {
+					fmt.Fprintf(&b, "\t\t\t%s : %s,\n", e.addr, e.verdict)
+				}
+				b.WriteString("\t\t}\n")
+			}
+		} else {
+			fmt.Fprintf(&b, "\tset %s {\n\t\ttype ipv4_addr\n\t\tflags interval\n", s.name)
+			if len(s.ranges) > 0 {
+				b.WriteString("\t\telements = {\n")
+				for _, r := range s.ranges {
+					fmt.Fprintf(&b, "\t\t\t%s,\n", r)
+				}
+				b.WriteString("\t\t}\n")
+			}
+		}
+		b.WriteString("\t}\n")
+	}
+	for _, ch := range rs.chains {
+		fmt.Fprintf(&b, "\n\tchain %s {\n", ch.name)
+		if ch.hook != "" {
+			fmt.Fprintf(&b, "\t\ttype filter hook %s priority filter; policy drop;\n", ch.hook)
+		}
+		for _, r := range ch.rules {
+			b.WriteString("\t\t" + r.String() + "\n")
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func (r addrRange) String() string {
+	if r.first == r.last {
+		return r.first.String()
+	}
+	if p, ok := rangePrefix(r); ok {
+		return p.String()
+	}
+	return r.first.String() + "-" + r.last.String()
+}
+
+func (v verdict) String() string {
+	switch v.kind {
+	case vAccept:
+		return "accept"
+	case vDrop:
+		return "drop"
+	case vJump:
+		return "jump " + v.chain
+	case vGoto:
+		return "goto " + v.chain
+	}
+	return "continue"
+}
+
+func (r nfRule) String() string {
+	var parts []string
+	if r.ctState != 0 {
+		var names []string
+		for _, s := range []struct {
+			bit  uint32
+			name string
+		}{{ctInvalid, "invalid"}, {ctEstablished, "established"}, {ctRelated, "related"}} {
+			if r.ctState&s.bit != 0 {
+				names = append(names, s.name)
+			}
+		}
+		parts = append(parts, "ct state "+strings.Join(names, ","))
+	}
+	if r.iifLo {
+		parts = append(parts, `iif "lo"`)
+	}
+	if r.oifLo {
+		parts = append(parts, `oif "lo"`)
+	}
+	if r.notIPv4 {
+		parts = append(parts, "meta nfproto != ipv4")
+	}
+	for _, a := range []struct {
+		m    addrMatch
+		name string
+	}{{r.src, "saddr"}, {r.dst, "daddr"}} {
+		switch {
+		case a.m.set != "":
+			parts = append(parts, "ip "+a.name+" @"+a.m.set)
+		case a.m.prefix.IsValid():
+			s := a.m.prefix.String()
+			if a.m.prefix.Bits() == 32 {
+				s = a.m.prefix.Addr().String()
+			}
+			parts = append(parts, "ip "+a.name+" "+s)
+		}
+	}
+	if r.proto >= 0 {
+		name := strconv.Itoa(r.proto)
+		switch r.proto {
+		case protoTCP:
+			name = "tcp"
+		case protoUDP:
+			name = "udp"
+		case protoICMP:
+			name = "icmp"
+		}
+		if r.ports != nil {
+			ports := strconv.Itoa(int(r.ports.from))
+			if r.ports.to != r.ports.from {
+				ports += "-" + strconv.Itoa(int(r.ports.to))
+			}
+			parts = append(parts, name+" dport "+ports)
+		} else {
+			parts = append(parts, "meta l4proto "+name)
+		}
+	}
+	if r.vmap != nil {
+		field := "saddr"
+		if r.vmap.dst {
+			field = "daddr"
+		}
+		parts = append(parts, "ip "+field+" vmap @"+r.vmap.name)
+	} else {
+		parts = append(parts, r.verdict.String())
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,207 @@
+package lab
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"strings"
+)
+
+// Config configures a Lab.
+type Config struct {
+	// Prefix starts the name of every namespace and /etc/netns directory the
+	// lab makes, so labs with different prefixes never touch each other.
+	// PrefixFor derives one from a data directory.
+	Prefix string
+	// StateDir holds per-instance files: the user data script and its
+	// console log (<StateDir>/instances/<id>/console.log).
+	StateDir string
+	// Logger receives what the lab does; nil discards it.
+	Logger *slog.Logger
+}
+
+// Validate reports whether the configuration can name lab objects.
+func (c Config) Validate() error {
+	if c.Prefix == "" || len(c.Prefix) > 64 || !isName(c.Prefix) {
+		return fmt.Errorf("lab: prefix %q: want 1-64 letters, digits, '-', '_' or '.'", c.Prefix)
+	}
+	if c.StateDir == "" {
+		return fmt.Errorf("lab: no state directory")
+	}
+	return nil
+}
+
+// PrefixFor returns the lab prefix of the server whose data lives in
+// dataDir: "pl" and 6 hex digits of the SHA-256 of the absolute path, so
+// servers with different data directories never share a lab object.
+func PrefixFor(dataDir string) string {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = filepath.Clean(dataDir)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return "pl" + hex.EncodeToString(sum[:3])
+}
+
+// Spec is the lab as it should be. Everything of the lab's prefix that the
+// spec does not name is removed.
+type Spec struct {
+	VPCs []VPC
+}
+
+// VPC is one router namespace and the instances attached to it.
+type VPC struct {
+	ID   string // "vpc-…"
+	CIDR netip.Prefix
+	// Resolver, when valid, is put on the router's loopback and written to
+	// every instance's resolv.conf.
+	Resolver netip.Addr
+	// RouterAddrs are the router's own addresses (subnet gateways). Instances
+	// reach them whatever their security groups say.
+	RouterAddrs []netip.Addr
+	// LocalAddrs are addresses privlink opens sockets on in the router
+	// namespace: endpoint and load balancer interfaces.
+	LocalAddrs []netip.Addr
+	Instances  []Instance
+	Firewall   Firewall
+}
+
+// Instance is one instance namespace with a veth to its VPC's router.
+type Instance struct {
+	ID       string       // "i-" and hex digits
+	Addr     netip.Prefix // address and subnet length, e.g. 10.0.1.5/24
+	Gateway  netip.Addr   // the subnet's router address
+	UserData []byte       // run once, when the instance's namespace is made
+}
+
+// Firewall is the security groups of a VPC and the interfaces they guard.
+type Firewall struct {
+	Groups     map[string]Group // by group ID ("sg-…")
+	Interfaces []Interface
+}
+
+// Group is a security group's rules. Rules only admit; what no rule admits
+// is dropped.
+type Group struct {
+	Ingress, Egress []Rule
+}
+
+// Rule admits traffic of a protocol and port range from (ingress) or to
+// (egress) a list of peers.
+type Rule struct {
+	// Protocol is "tcp", "udp", "icmp", "icmpv6", "all" (or "-1"), or an IP
+	// protocol number.
+	Protocol string
+	// FromPort and ToPort bound the destination port for tcp and udp; 0 and
+	// 65535 mean any. Other protocols ignore them (ICMP types are not
+	// filtered).
+	FromPort, ToPort uint16
+	// Sources are the peers: sources of ingress rules, destinations of
+	// egress rules. Group references are expanded to member addresses by the
+	// caller. An empty list admits nothing; 0.0.0.0/0 admits everyone.
+	Sources []netip.Prefix
+}
+
+// InterfaceKind says what an address in a VPC belongs to, which decides
+// which security group rules apply to it.
+type InterfaceKind int
+
+const (
+	// KindInstance is an instance's interface: its groups' egress rules
+	// apply to what it sends, ingress rules to what it receives.
+	KindInstance InterfaceKind = iota + 1
+	// KindEndpoint is an interface endpoint's ENI in the router namespace:
+	// only its groups' ingress rules apply, as on AWS.
+	KindEndpoint
+	// KindLoadBalancer is a load balancer node's ENI in the router
+	// namespace. It has no security group: every instance may reach it
+	// (subject to the instance's own egress rules).
+	KindLoadBalancer
+)
+
+func (k InterfaceKind) String() string {
+	switch k {
+	case KindInstance:
+		return "instance"
+	case KindEndpoint:
+		return "endpoint"
+	case KindLoadBalancer:
+		return "load-balancer"
+	}
+	return fmt.Sprintf("InterfaceKind(%d)", int(k))
+}
+
+// Interface is an address guarded (or not) by security groups.
+type Interface struct {
+	Addr   netip.Addr
+	Kind   InterfaceKind
+	Groups []string
+}
+
+// Status is the outcome of Apply: errors by VPC or instance ID. An object
+// of the spec without an entry is realised; a removed object without an
+// entry is gone.
+type Status struct {
+	Errors map[string]error
+}
+
+func (s *Status) fail(id string, err error) {
+	if err == nil {
+		return
+	}
+	if s.Errors == nil {
+		s.Errors = map[string]error{}
+	}
+	if s.Errors[id] == nil {
+		s.Errors[id] = err
+	}
+}
+
+// Namespace names: <prefix>-<vpc-id> for routers, <prefix>-<instance-id> for
+// instances. The kind is read back from the ID's own prefix.
+const (
+	vpcIDPrefix      = "vpc-"
+	instanceIDPrefix = "i-"
+)
+
+func routerNS(prefix, vpcID string) string        { return prefix + "-" + vpcID }
+func instanceNS(prefix, instanceID string) string { return prefix + "-" + instanceID }
+
+// vethName is the router side of an instance's veth: "v" and the last 14
+// hex digits of the ID, which fits IFNAMSIZ.
+func vethName(instanceID string) string {
+	h := strings.TrimPrefix(instanceID, instanceIDPrefix)
+	if len(h) > 14 {
+		h = h[len(h)-14:]
+	}
+	return "v" + h
+}
+
+func validVPCID(id string) error {
+	if !strings.HasPrefix(id, vpcIDPrefix) || len(id) > 64 || !isName(id) {
+		return fmt.Errorf("lab: invalid VPC ID %q", id)
+	}
+	return nil
+}
+
+func validInstanceID(id string) error {
+	h, ok := strings.CutPrefix(id, instanceIDPrefix)
+	if !ok || h == "" || len(h) > 32 || strings.Trim(h, "0123456789abcdef") != "" {
+		return fmt.Errorf("lab: invalid instance ID %q: want i- and lowercase hex digits", id)
+	}
+	return nil
+}
+
+func isName(s string) bool {
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
