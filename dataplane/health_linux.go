@@ -1,0 +1,236 @@
+package dataplane
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/privlink/privlink/netns"
+)
+
+// group is a target group: its targets, their health checkers, and the view
+// that forwarding reads.
+//
+// Each target with checks enabled has one checker goroutine, owned by the
+// group: it connects to the target at once and then every interval, and
+// stops when the target leaves the group, the check settings change (a new
+// checker takes over the same health state) or the plane closes.
+type group struct {
+	id   string
+	log  *slog.Logger
+	emit func(HealthEvent)
+	wg   *sync.WaitGroup // the plane's; counts checkers
+
+	// view is what forwarding reads; it is replaced, never changed.
+	view atomic.Pointer[groupView]
+
+	mu      sync.Mutex // guards spec, targets and every target's fields; held while publishing view and emitting events, so both follow the order of changes
+	spec    checkSpec
+	targets map[string]*target // by Target.key
+}
+
+// checkSpec is how a group's targets are checked.
+type checkSpec struct {
+	ns     *netns.NS
+	source netip.Addr
+	hc     HealthCheck // with defaults applied
+}
+
+type target struct {
+	cfg    Target
+	id     uint64 // rendezvous identity
+	health healthState
+	// run is the current checker, nil when checks are off. A checker whose
+	// run is no longer current drops its results.
+	run *checkRun
+}
+
+type checkRun struct{ cancel context.CancelFunc }
+
+func newGroup(id string, log *slog.Logger, emit func(HealthEvent), wg *sync.WaitGroup) *group {
+	g := &group{id: id, log: log.With("targetGroup", id), emit: emit, wg: wg, targets: map[string]*target{}}
+	g.view.Store(&groupView{})
+	return g
+}
+
+// update converges the group to tg (whose valid targets are given). Targets
+// that stay keep their health and their checker unless the check settings
+// changed.
+func (g *group) update(tg TargetGroup, valid []Target, ns *netns.NS) {
+	spec := checkSpec{ns: ns, source: tg.Source, hc: tg.HealthCheck.withDefaults()}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	respec := spec != g.spec
+	g.spec = spec
+	changed := false
+
+	want := make(map[string]Target, len(valid))
+	for _, t := range valid {
+		want[t.key()] = t
+	}
+	for k, t := range g.targets {
+		if _, ok := want[k]; !ok {
+			g.stopLocked(t)
+			t.health = unusedHealth()
+			g.emitLocked(t)
+			delete(g.targets, k)
+			changed = true
+		}
+	}
+	for k, cfg := range want {
+		t, ok := g.targets[k]
+		if !ok {
+			t = &target{cfg: cfg, id: nameHash(k), health: initialHealth()}
+			if !spec.hc.Enabled {
+				t.health = disabledHealth()
+			}
+			g.targets[k] = t
+			g.emitLocked(t)
+			g.startLocked(t)
+			changed = true
+			continue
+		}
+		if t.cfg != cfg { // the zone changed; nothing forwarding uses yet
+			t.cfg = cfg
+			changed = true
+		}
+		if !respec {
+			continue
+		}
+		g.stopLocked(t)
+		t.health.successes, t.health.failures = 0, 0
+		switch {
+		case !spec.hc.Enabled && t.health.state != StateUnavailable:
+			t.health = disabledHealth()
+			g.emitLocked(t)
+		case spec.hc.Enabled && t.health.state == StateUnavailable:
+			t.health = initialHealth()
+			g.emitLocked(t)
+		}
+		g.startLocked(t)
+		changed = true
+	}
+	if changed {
+		g.publishLocked()
+	}
+}
+
+// close stops every checker. With deregister, targets are reported unused,
+// as when the target group is deleted.
+func (g *group) close(deregister bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, t := range g.targets {
+		g.stopLocked(t)
+		if deregister {
+			t.health = unusedHealth()
+			g.emitLocked(t)
+		}
+	}
+}
+
+func (g *group) startLocked(t *target) {
+	spec := g.spec
+	if !spec.hc.Enabled {
+		return
+	}
+	port := spec.hc.Port
+	if port == 0 {
+		port = t.cfg.Addr.Port()
+	}
+	addr := netip.AddrPortFrom(t.cfg.Addr.Addr(), port)
+	ctx, cancel := context.WithCancel(context.Background())
+	run := &checkRun{cancel: cancel}
+	t.run = run
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.check(ctx, t, run, spec, addr)
+	}()
+}
+
+func (g *group) stopLocked(t *target) {
+	if t.run != nil {
+		t.run.cancel()
+		t.run = nil
+	}
+}
+
+// check is one target's checker: a check at once, then one per interval.
+func (g *group) check(ctx context.Context, t *target, run *checkRun, spec checkSpec, addr netip.AddrPort) {
+	tick := time.NewTicker(spec.hc.Interval)
+	defer tick.Stop()
+	for {
+		err := probe(ctx, spec, addr)
+		if ctx.Err() != nil {
+			return
+		}
+		g.record(t, run, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// probe is a TCP health check: a connection from the source address in the
+// provider namespace, established within the timeout.
+func probe(ctx context.Context, spec checkSpec, addr netip.AddrPort) error {
+	ctx, cancel := context.WithTimeout(ctx, spec.hc.Timeout)
+	defer cancel()
+	c, err := spec.ns.DialTCP(ctx, spec.source, addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+func (g *group) record(t *target, run *checkRun, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if t.run != run {
+		return // stopped while checking
+	}
+	if !t.health.observe(err, g.spec.hc) {
+		return
+	}
+	g.log.Info("target health changed", "target", t.cfg.ID, "addr", t.cfg.Addr, "state", t.health.state, "reason", t.health.reason, "err", err)
+	g.emitLocked(t)
+	g.publishLocked()
+}
+
+func (g *group) eventLocked(t *target) HealthEvent {
+	return HealthEvent{
+		TargetGroupID: g.id, TargetID: t.cfg.ID, Port: t.cfg.Addr.Port(),
+		State: t.health.state, Reason: t.health.reason, Description: t.health.description,
+	}
+}
+
+func (g *group) emitLocked(t *target) { g.emit(g.eventLocked(t)) }
+
+// publishLocked replaces the view forwarding reads with one built from the
+// current targets.
+func (g *group) publishLocked() {
+	ts := make([]*target, 0, len(g.targets))
+	for _, t := range g.targets {
+		ts = append(ts, t)
+	}
+	slices.SortFunc(ts, func(a, b *target) int {
+		return cmp.Or(cmp.Compare(a.cfg.ID, b.cfg.ID), a.cfg.Addr.Compare(b.cfg.Addr))
+	})
+	v := &groupView{health: make([]HealthEvent, 0, len(ts))}
+	for _, t := range ts {
+		v.health = append(v.health, g.eventLocked(t))
+		v.all.add(t.cfg, t.id)
+		if t.health.state == StateHealthy {
+			v.healthy.add(t.cfg, t.id)
+		}
+	}
+	g.view.Store(v)
+}
