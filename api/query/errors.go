@@ -1,0 +1,70 @@
+package query
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+)
+
+// Fault says whose fault an awsquery error is: the <Type> of its <Error>.
+type Fault string
+
+const (
+	// Sender faults are the client's (4xx).
+	Sender Fault = "Sender"
+	// Receiver faults are the service's (5xx).
+	Receiver Fault = "Receiver"
+)
+
+// MarshalEC2Error returns an EC2 Query error document:
+// <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>.
+func MarshalEC2Error(requestID, code, message string) []byte {
+	var b bytes.Buffer
+	b.WriteString(xmlHeader)
+	b.WriteString("<Response><Errors><Error><Code>")
+	escape(&b, code)
+	b.WriteString("</Code><Message>")
+	escape(&b, message)
+	b.WriteString("</Message></Error></Errors><RequestID>")
+	escape(&b, requestID)
+	b.WriteString("</RequestID></Response>\n")
+	return b.Bytes()
+}
+
+// WriteEC2Error writes an EC2 Query error with HTTP status.
+func WriteEC2Error(w http.ResponseWriter, status int, requestID, code, message string) {
+	writeXML(w, status, MarshalEC2Error(requestID, code, message))
+}
+
+// MarshalQueryError returns an awsquery error document:
+// <ErrorResponse xmlns=namespace><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>.
+func MarshalQueryError(namespace, requestID string, fault Fault, code, message string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<ErrorResponse")
+	if namespace != "" {
+		b.WriteString(` xmlns="`)
+		escape(&b, namespace)
+		b.WriteByte('"')
+	}
+	b.WriteString(">\n  <Error>\n    <Type>")
+	escape(&b, string(fault))
+	b.WriteString("</Type>\n    <Code>")
+	escape(&b, code)
+	b.WriteString("</Code>\n    <Message>")
+	escape(&b, message)
+	b.WriteString("</Message>\n  </Error>\n  <RequestId>")
+	escape(&b, requestID)
+	b.WriteString("</RequestId>\n</ErrorResponse>\n")
+	return b.Bytes()
+}
+
+// WriteQueryError writes an awsquery error with HTTP status. namespace is
+// the service's xmlns (elbv2.XMLNamespace).
+func WriteQueryError(w http.ResponseWriter, status int, namespace, requestID string, fault Fault, code, message string) {
+	writeXML(w, status, MarshalQueryError(namespace, requestID, fault, code, message))
+}
+
+func escape(b *bytes.Buffer, s string) {
+	// Writing to a bytes.Buffer cannot fail.
+	_ = xml.EscapeText(b, []byte(s))
+}

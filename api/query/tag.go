@@ -1,0 +1,68 @@
+package query
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// field is a struct field with its parsed tag.
+type field struct {
+	index    int
+	name     string // request parameter
+	member   string // list/map wrapper in requests; "" when flattened
+	xml      string // response element
+	item     string // list/map wrapper in responses; "" when flattened
+	key      string // map entry key name
+	value    string // map entry value name
+	required bool
+}
+
+// fields parses the tags of struct type t. Tags are short, so they are
+// parsed on every use rather than cached in package state.
+func fields(t reflect.Type) ([]field, error) {
+	fs := make([]field, 0, t.NumField())
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("query")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		f := field{index: i, name: name, key: "key", value: "value"}
+		if f.name == "" {
+			f.name = sf.Name
+		}
+		for opt := range strings.SplitSeq(opts, ",") {
+			k, v, _ := strings.Cut(opt, "=")
+			switch k {
+			case "":
+			case "member":
+				f.member = v
+			case "xml":
+				f.xml = v
+			case "item":
+				f.item = v
+			case "key":
+				f.key = v
+			case "value":
+				f.value = v
+			case "req":
+				f.required = true
+			default:
+				return nil, fmt.Errorf("query: %s.%s: unknown tag option %q", t, sf.Name, k)
+			}
+		}
+		if f.xml == "" {
+			f.xml = f.name
+		}
+		if strings.Contains(f.name, ".") {
+			return nil, fmt.Errorf("query: %s.%s: parameter name %q has a dot", t, sf.Name, f.name)
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
