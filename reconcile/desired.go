@@ -1,0 +1,285 @@
+package reconcile
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/privlink/privlink/core"
+	"github.com/privlink/privlink/dataplane"
+	"github.com/privlink/privlink/lab"
+)
+
+// Namer names the lab's namespaces. *lab.Lab is one.
+type Namer interface {
+	RouterNamespace(vpcID string) string
+	InstanceNamespace(instanceID string) string
+}
+
+// labInstance reports whether an instance should exist in the lab.
+func labInstance(in *core.Instance) bool {
+	return in.State == core.InstancePending || in.State == core.InstanceRunning
+}
+
+// endpointCarriesTraffic reports whether an endpoint's listeners should be
+// open: it has been accepted (or needed no acceptance) and is not on its way
+// out.
+func endpointCarriesTraffic(ep *core.VpcEndpoint) bool {
+	return ep.State == core.EndpointPending || ep.State == core.EndpointAvailable
+}
+
+// desiredLab derives the lab spec: every VPC with its router addresses, the
+// addresses of requester-managed interfaces (endpoints, load balancer nodes)
+// that privlink's sockets use, its live instances and its firewall.
+func desiredLab(s *core.Snapshot) lab.Spec {
+	var spec lab.Spec
+	for _, vpcID := range sortedKeys(s.VPCs) {
+		vpc := s.VPCs[vpcID]
+		v := lab.VPC{ID: vpc.ID, CIDR: vpc.CIDR, Firewall: lab.Firewall{Groups: map[string]lab.Group{}}}
+		for _, subID := range sortedKeys(s.Subnets) {
+			if sub := s.Subnets[subID]; sub.VpcID == vpc.ID {
+				v.RouterAddrs = append(v.RouterAddrs, core.NthAddress(sub.CIDR, 1))
+			}
+		}
+		live := map[string]bool{} // interfaces whose owner is live in the lab
+		for _, instID := range sortedKeys(s.Instances) {
+			in := s.Instances[instID]
+			if in.VpcID != vpc.ID || !labInstance(in) {
+				continue
+			}
+			sub, ok := s.Subnets[in.SubnetID]
+			if !ok {
+				continue
+			}
+			live[in.NetworkInterfaceID] = true
+			v.Instances = append(v.Instances, lab.Instance{
+				ID:       in.ID,
+				Addr:     netip.PrefixFrom(in.PrivateIP, sub.CIDR.Bits()),
+				Gateway:  core.NthAddress(sub.CIDR, 1),
+				UserData: in.UserData,
+			})
+		}
+		for _, eniID := range sortedKeys(s.ENIs) {
+			eni := s.ENIs[eniID]
+			if eni.VpcID != vpc.ID {
+				continue
+			}
+			switch eni.InterfaceType {
+			case core.InterfaceTypeVpcEndpoint:
+				v.LocalAddrs = append(v.LocalAddrs, eni.PrivateIP)
+				v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
+					Addr: eni.PrivateIP, Kind: lab.KindEndpoint, Groups: eni.SecurityGroupIDs,
+				})
+			case core.InterfaceTypeLoadBalancer:
+				v.LocalAddrs = append(v.LocalAddrs, eni.PrivateIP)
+				v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
+					Addr: eni.PrivateIP, Kind: lab.KindLoadBalancer,
+				})
+			case core.InterfaceTypeInstance:
+				if live[eni.ID] {
+					v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
+						Addr: eni.PrivateIP, Kind: lab.KindInstance, Groups: eni.SecurityGroupIDs,
+					})
+				}
+			}
+		}
+		members := groupMembers(s, vpc.ID)
+		for _, sgID := range sortedKeys(s.SecurityGroups) {
+			sg := s.SecurityGroups[sgID]
+			if sg.VpcID != vpc.ID {
+				continue
+			}
+			var g lab.Group
+			for _, r := range sg.Rules {
+				lr := labRule(r, members)
+				if r.Egress {
+					g.Egress = append(g.Egress, lr)
+				} else {
+					g.Ingress = append(g.Ingress, lr)
+				}
+			}
+			v.Firewall.Groups[sg.ID] = g
+		}
+		spec.VPCs = append(spec.VPCs, v)
+	}
+	return spec
+}
+
+// groupMembers maps each security group to the addresses of the interfaces
+// in the VPC that carry it, for rules whose source is a group.
+func groupMembers(s *core.Snapshot, vpcID string) map[string][]netip.Prefix {
+	m := map[string][]netip.Prefix{}
+	for _, eniID := range sortedKeys(s.ENIs) {
+		eni := s.ENIs[eniID]
+		if eni.VpcID != vpcID {
+			continue
+		}
+		for _, g := range eni.SecurityGroupIDs {
+			m[g] = append(m[g], netip.PrefixFrom(eni.PrivateIP, 32))
+		}
+	}
+	return m
+}
+
+func labRule(r core.SecurityGroupRule, members map[string][]netip.Prefix) lab.Rule {
+	lr := lab.Rule{Protocol: r.Protocol, FromPort: 0, ToPort: 65535}
+	if r.Protocol == "-1" {
+		lr.Protocol = "all"
+	}
+	if (r.Protocol == "tcp" || r.Protocol == "udp") && r.FromPort >= 0 && r.ToPort >= 0 {
+		lr.FromPort, lr.ToPort = uint16(r.FromPort), uint16(r.ToPort)
+	}
+	if r.GroupID != "" {
+		lr.Sources = append(lr.Sources, members[r.GroupID]...)
+	} else if r.CIDR.IsValid() {
+		lr.Sources = []netip.Prefix{r.CIDR}
+	}
+	return lr
+}
+
+// desiredPlane derives the data-plane configuration: one listener per
+// (endpoint interface, load balancer listener) of every endpoint that carries
+// traffic, and a health-checked target group for every target group a
+// listener forwards to.
+func desiredPlane(s *core.Snapshot, names Namer) dataplane.Config {
+	var cfg dataplane.Config
+	lbByARN := map[string]*core.LoadBalancer{}
+	for _, lb := range s.LoadBalancers {
+		lbByARN[lb.ARN] = lb
+	}
+	tgByARN := map[string]*core.TargetGroup{}
+	for _, tg := range s.TargetGroups {
+		tgByARN[tg.ARN] = tg
+	}
+	usedTG := map[string]*core.LoadBalancer{} // target group ID → a load balancer forwarding to it
+	listenersOf := map[string][]*core.Listener{}
+	for _, id := range sortedKeys(s.Listeners) {
+		l := s.Listeners[id]
+		listenersOf[l.LoadBalancerID] = append(listenersOf[l.LoadBalancerID], l)
+		if tg := forwardTarget(l, tgByARN); tg != nil {
+			if _, ok := usedTG[tg.ID]; !ok {
+				usedTG[tg.ID] = s.LoadBalancers[l.LoadBalancerID]
+			}
+		}
+	}
+
+	for _, epID := range sortedKeys(s.Endpoints) {
+		ep := s.Endpoints[epID]
+		if !endpointCarriesTraffic(ep) {
+			continue
+		}
+		svc, ok := s.EndpointServices[ep.ServiceID]
+		if !ok {
+			continue
+		}
+		seen := map[netip.AddrPort]bool{}
+		for _, eniID := range ep.NetworkInterfaceIDs {
+			eni, ok := s.ENIs[eniID]
+			if !ok {
+				continue
+			}
+			for _, arn := range svc.NetworkLoadBalancerARNs {
+				lb, ok := lbByARN[arn]
+				if !ok {
+					continue
+				}
+				backend := dataplane.Backend{Namespace: names.RouterNamespace(lb.VpcID)}
+				for _, n := range lb.Nodes {
+					backend.Nodes = append(backend.Nodes, dataplane.Node{Zone: n.AvailabilityZone, Addr: n.PrivateIP})
+				}
+				for _, l := range listenersOf[lb.ID] {
+					tg := forwardTarget(l, tgByARN)
+					addr := netip.AddrPortFrom(eni.PrivateIP, uint16(l.Port))
+					if tg == nil || seen[addr] {
+						continue
+					}
+					seen[addr] = true
+					cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
+						Namespace:     names.RouterNamespace(ep.VpcID),
+						Addr:          addr,
+						Zone:          eni.AvailabilityZone,
+						EndpointID:    ep.ID,
+						ServiceID:     svc.ID,
+						TargetGroupID: tg.ID,
+						Backend:       backend,
+					})
+				}
+			}
+		}
+	}
+
+	for _, tgID := range sortedKeys(usedTG) {
+		tg, lb := s.TargetGroups[tgID], usedTG[tgID]
+		if tg == nil || lb == nil || len(lb.Nodes) == 0 {
+			continue
+		}
+		dtg := dataplane.TargetGroup{
+			ID:          tg.ID,
+			Namespace:   names.RouterNamespace(tg.VpcID),
+			Source:      lb.Nodes[0].PrivateIP,
+			HealthCheck: healthCheck(tg.HealthCheck),
+		}
+		for _, t := range tg.Targets {
+			ip, ok := targetAddr(s, tg, t)
+			if !ok {
+				continue
+			}
+			dtg.Targets = append(dtg.Targets, dataplane.Target{
+				ID: t.ID, Addr: netip.AddrPortFrom(ip, uint16(t.Port)), Zone: t.AvailabilityZone,
+			})
+		}
+		cfg.TargetGroups = append(cfg.TargetGroups, dtg)
+	}
+	return cfg
+}
+
+func forwardTarget(l *core.Listener, tgByARN map[string]*core.TargetGroup) *core.TargetGroup {
+	for _, a := range l.DefaultActions {
+		if a.Type == "forward" {
+			return tgByARN[a.TargetGroupARN]
+		}
+	}
+	return nil
+}
+
+// targetAddr resolves a registered target to the address traffic goes to:
+// an instance's private address while it runs, or the IP itself.
+func targetAddr(s *core.Snapshot, tg *core.TargetGroup, t core.Target) (netip.Addr, bool) {
+	if tg.TargetType == "ip" {
+		ip, err := netip.ParseAddr(t.ID)
+		return ip, err == nil
+	}
+	in, ok := s.Instances[t.ID]
+	if !ok || !labInstance(in) {
+		return netip.Addr{}, false
+	}
+	return in.PrivateIP, true
+}
+
+func healthCheck(h core.HealthCheck) dataplane.HealthCheck {
+	hc := dataplane.HealthCheck{
+		Enabled:            h.Enabled,
+		Interval:           time.Duration(h.IntervalSeconds) * time.Second,
+		Timeout:            time.Duration(h.TimeoutSeconds) * time.Second,
+		HealthyThreshold:   int(h.HealthyThreshold),
+		UnhealthyThreshold: int(h.UnhealthyThreshold),
+	}
+	if h.Port != "" && h.Port != "traffic-port" {
+		var p int
+		for _, c := range h.Port {
+			p = p*10 + int(c-'0')
+		}
+		hc.Port = uint16(p)
+	}
+	return hc
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+

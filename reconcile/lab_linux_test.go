@@ -1,0 +1,242 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/privlink/privlink/core"
+	"github.com/privlink/privlink/dataplane"
+	"github.com/privlink/privlink/lab"
+	"github.com/privlink/privlink/store/memstore"
+)
+
+// world is core, the real lab and the real data plane, driven by a running
+// reconciler, as `privlink server` wires them.
+type world struct {
+	t     *testing.T
+	cloud *core.Cloud
+	lab   *lab.Lab
+	ctx   context.Context
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root: it builds the lab in network namespaces")
+	}
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("PRIVLINK_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	prefix := fmt.Sprintf("pltrc%d", os.Getpid())
+	_ = lab.Clean(prefix)
+	cloud, err := core.New(memstore.New(), core.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := cloud.EnsureBootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fabric, err := lab.New(lab.Config{Prefix: prefix, StateDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec *Reconciler
+	plane := dataplane.New(dataplane.Options{Logger: log, OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) }})
+	rec = New(cloud, fabric, plane, Config{}, log)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = rec.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		plane.Close()
+		if err := lab.Clean(prefix); err != nil {
+			t.Errorf("lab clean: %v", err)
+		}
+	})
+	return &world{t: t, cloud: cloud, lab: fabric, ctx: ctx}
+}
+
+func (w *world) must(err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// eventually polls cond until it holds or a generous deadline passes. The
+// deadline is a hang guard, not a speed assertion.
+func (w *world) eventually(what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (w *world) network(caller core.Caller, cidr, subnetCIDR string) (vpc core.VPC, subnet core.SubnetDescription) {
+	w.t.Helper()
+	vpc, err := w.cloud.CreateVpc(w.ctx, caller, core.CreateVpcInput{CidrBlock: cidr})
+	w.must(err)
+	subnet, err = w.cloud.CreateSubnet(w.ctx, caller, core.CreateSubnetInput{VpcID: vpc.ID, CidrBlock: subnetCIDR, AvailabilityZone: "us-east-1a"})
+	w.must(err)
+	return vpc, subnet
+}
+
+func (w *world) group(caller core.Caller, vpcID, name, proto string, from, to int32, cidr string) string {
+	w.t.Helper()
+	sg, err := w.cloud.CreateSecurityGroup(w.ctx, caller, core.CreateSecurityGroupInput{GroupName: name, Description: name, VpcID: vpcID})
+	w.must(err)
+	_, err = w.cloud.AuthorizeSecurityGroupIngress(w.ctx, caller, core.SecurityGroupRulesInput{
+		GroupID: sg.ID,
+		IPPermissions: []core.IPPermission{{IPProtocol: proto, FromPort: &from, ToPort: &to,
+			IPRanges: []core.IPRange{{CIDR: cidr}}}},
+	})
+	w.must(err)
+	return sg.ID
+}
+
+func (w *world) instance(caller core.Caller, subnetID, sg, userData string) core.InstanceDescription {
+	w.t.Helper()
+	one := int32(1)
+	in := core.RunInstancesInput{ImageID: "ami-12345678", SubnetID: subnetID, MinCount: &one, MaxCount: &one,
+		UserData: base64.StdEncoding.EncodeToString([]byte(userData))}
+	if sg != "" {
+		in.SecurityGroupIDs = []string{sg}
+	}
+	res, err := w.cloud.RunInstances(w.ctx, caller, in)
+	w.must(err)
+	id := res.Instances[0].ID
+	var inst core.InstanceDescription
+	w.eventually("instance "+id+" running", func() bool {
+		rs, err := w.cloud.DescribeInstances(w.ctx, caller, core.DescribeInstancesInput{InstanceIDs: []string{id}})
+		w.must(err)
+		inst = rs[0].Instances[0]
+		return inst.State == core.InstanceRunning
+	})
+	return inst
+}
+
+// dial runs nc inside the instance and returns what the peer sent, or an
+// error that says whether the connection timed out.
+func (w *world) dial(instanceID string, addr netip.Addr, port int) (string, error) {
+	cmd := exec.Command("ip", "netns", "exec", w.lab.InstanceNamespace(instanceID),
+		"nc", "-v", "-w", "2", addr.String(), fmt.Sprint(port))
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%v: %s", err, errb.String())
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+const socatUserData = "#!/bin/sh\nsocat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo %s $SOCAT_PEERADDR' &\n"
+
+// TestEndpointCarriesTrafficThroughTheLab runs the walking skeleton's path
+// with core calls: provider and consumer with the same CIDR, acceptance,
+// traffic source-NATed to the load balancer, security groups, rejection.
+func TestEndpointCarriesTrafficThroughTheLab(t *testing.T) {
+	w := newWorld(t)
+	provider := core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
+	acct, err := w.cloud.CreateAccount(w.ctx, provider)
+	w.must(err)
+	consumer := core.Caller{AccountID: acct.Account.ID}
+
+	pVPC, pSubnet := w.network(provider, "10.0.0.0/16", "10.0.1.0/24")
+	sshFromVPC := w.group(provider, pVPC.ID, "ssh", "tcp", 22, 22, "10.0.0.0/16")
+	a := w.instance(provider, pSubnet.ID, sshFromVPC, fmt.Sprintf(socatUserData, "A"))
+
+	lb, err := w.cloud.CreateLoadBalancer(w.ctx, provider, core.CreateLoadBalancerInput{
+		Name: "maint", Type: "network", Scheme: "internal", Subnets: []string{pSubnet.ID}})
+	w.must(err)
+	port := int32(22)
+	interval, timeout, healthy := int32(5), int32(2), int32(2)
+	tg, err := w.cloud.CreateTargetGroup(w.ctx, provider, core.CreateTargetGroupInput{
+		Name: "ssh-a", Protocol: "TCP", Port: &port, VpcID: pVPC.ID,
+		HealthCheckIntervalSeconds: &interval, HealthCheckTimeoutSeconds: &timeout, HealthyThresholdCount: &healthy})
+	w.must(err)
+	w.must(w.cloud.RegisterTargets(w.ctx, provider, tg.ARN, []core.TargetDescription{{ID: a.ID}}))
+	_, err = w.cloud.CreateListener(w.ctx, provider, core.CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: "TCP", Port: 8022,
+		DefaultActions: []core.ListenerActionInput{{Type: "forward", TargetGroupARN: tg.ARN}}})
+	w.must(err)
+	svc, err := w.cloud.CreateVpcEndpointServiceConfiguration(w.ctx, provider, core.CreateVpcEndpointServiceConfigurationInput{
+		AcceptanceRequired: true, NetworkLoadBalancerARNs: []string{lb.ARN}})
+	w.must(err)
+	_, err = w.cloud.ModifyVpcEndpointServicePermissions(w.ctx, provider, core.ModifyVpcEndpointServicePermissionsInput{
+		ServiceID: svc.ID, AddAllowedPrincipals: []string{"arn:aws:iam::" + consumer.AccountID + ":root"}})
+	w.must(err)
+	w.eventually("load balancer active", func() bool {
+		lbs, err := w.cloud.DescribeLoadBalancers(w.ctx, provider, core.DescribeLoadBalancersInput{LoadBalancerARNs: []string{lb.ARN}})
+		w.must(err)
+		return lbs[0].State == core.LBActive
+	})
+	lbIP := lb.Nodes[0].PrivateIP
+
+	cVPC, cSubnet := w.network(consumer, "10.0.0.0/16", "10.0.1.0/24")
+	c := w.instance(consumer, cSubnet.ID, "", "")
+	d := w.instance(consumer, cSubnet.ID, "", "")
+	fromC := w.group(consumer, cVPC.ID, "from-c", "tcp", 8022, 8022, c.PrivateIP.String()+"/32")
+	ep, err := w.cloud.CreateVpcEndpoint(w.ctx, consumer, core.CreateVpcEndpointInput{VpcEndpointType: "Interface",
+		VpcID: cVPC.ID, ServiceName: svc.ServiceName, SubnetIDs: []string{cSubnet.ID}, SecurityGroupIDs: []string{fromC}})
+	w.must(err)
+	if ep.State != core.EndpointPendingAcceptance {
+		t.Fatalf("new endpoint is %s", ep.State)
+	}
+	enis, err := w.cloud.DescribeNetworkInterfaces(w.ctx, consumer, core.DescribeNetworkInterfacesInput{NetworkInterfaceIDs: ep.NetworkInterfaceIDs})
+	w.must(err)
+	eniIP := enis[0].PrivateIP
+	if !cSubnet.CIDR.Contains(eniIP) {
+		t.Fatalf("endpoint address %s is outside the consumer subnet %s", eniIP, cSubnet.CIDR)
+	}
+	if out, err := w.dial(c.ID, eniIP, 8022); err == nil && out != "" {
+		t.Fatalf("before acceptance C reached the service: %q", out)
+	}
+
+	_, err = w.cloud.AcceptVpcEndpointConnections(w.ctx, provider, svc.ID, []string{ep.ID})
+	w.must(err)
+	endpointState := func() string {
+		eps, err := w.cloud.DescribeVpcEndpoints(w.ctx, consumer, []string{ep.ID})
+		w.must(err)
+		return eps[0].State
+	}
+	w.eventually("endpoint available", func() bool { return endpointState() == core.EndpointAvailable })
+
+	out, err := w.dial(c.ID, eniIP, 8022)
+	if err != nil {
+		t.Fatalf("C → endpoint: %v", err)
+	}
+	if want := fmt.Sprintf("A %s", lbIP); out != want {
+		t.Fatalf("target answered %q, want %q (the load balancer's address as source)", out, want)
+	}
+	if _, err := w.dial(d.ID, eniIP, 8022); err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("D is not admitted by the endpoint's group: want a timeout, got %v", err)
+	}
+
+	w.eventually("target healthy", func() bool {
+		hs, err := w.cloud.DescribeTargetHealth(w.ctx, provider, core.DescribeTargetHealthInput{TargetGroupARN: tg.ARN})
+		w.must(err)
+		return len(hs) == 1 && hs[0].State == core.TargetHealthy
+	})
+
+	_, err = w.cloud.RejectVpcEndpointConnections(w.ctx, provider, svc.ID, []string{ep.ID})
+	w.must(err)
+	w.eventually("endpoint rejected", func() bool { return endpointState() == core.EndpointRejected })
+	w.eventually("listener closed after reject", func() bool {
+		out, err := w.dial(c.ID, eniIP, 8022)
+		return err != nil || out == ""
+	})
+}
