@@ -381,7 +381,21 @@ func (l *Lab) ensureRouter(r *nsConn, v VPC) error {
 		return fmt.Errorf("lo: %w", err)
 	}
 	// 127.0.0.0/8 stays; any other address on lo is either wanted or stale.
-	return r.setAddrs(lo, want, func(p netip.Prefix) bool { return p.Addr().IsLoopback() })
+	if err := r.setAddrs(lo, want, func(p netip.Prefix) bool { return p.Addr().IsLoopback() }); err != nil {
+		return err
+	}
+	// A VPC without a gateway drops what leaves it: a blackhole default
+	// route discards silently, so a client sees a timeout as on AWS, where
+	// an unreachable route would answer with ICMP at once.
+	blackhole := &netlink.Route{
+		Dst:   &net.IPNet{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)},
+		Type:  unix.RTN_BLACKHOLE,
+		Table: unix.RT_TABLE_MAIN,
+	}
+	if err := r.nl.RouteReplace(blackhole); err != nil {
+		return fmt.Errorf("blackhole default route: %w", err)
+	}
+	return nil
 }
 
 // ensureInstance makes an instance's namespace, veth, addresses and routes

@@ -197,7 +197,8 @@ func TestLab(t *testing.T) {
 			{name: "router to target from another address", from: routerA, src: "10.0.1.100", to: "10.0.1.10:9000", want: timeout},
 
 			{name: "same address in VPC B is B's", from: ns(b2), to: "10.0.1.10:80", want: ok, banner: "b1"},
-			{name: "VPC A cannot reach VPC B", from: ns(a2), to: "10.0.3.10:80", want: notOK},
+			{name: "VPC A cannot reach VPC B: dropped", from: ns(a2), to: "10.0.3.10:80", want: timeout},
+			{name: "nothing leaves a VPC: dropped, not unreachable", from: ns(a2), to: "192.0.2.1:80", want: timeout},
 			{name: "VPC B cannot reach VPC A", from: ns(b1), to: "10.0.1.11:80", want: notOK},
 			{name: "router B has no way to A", from: routerB, to: "10.0.1.11:80", want: notOK},
 		})
@@ -429,7 +430,8 @@ func dial(t *testing.T, ns, src, to string) dialResult {
 		r.result = refused
 	case strings.Contains(msg, "timed out"):
 		r.result = timeout
-	case strings.Contains(msg, "unreachable"), strings.Contains(msg, "No route"):
+	// A blackhole route answers a local connect with EINVAL.
+	case strings.Contains(msg, "unreachable"), strings.Contains(msg, "No route"), strings.Contains(msg, "Invalid argument"):
 		r.result = unreachable
 	default:
 		r.result = unknown
