@@ -1,0 +1,240 @@
+package elbv2_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/privlink/privlink/core"
+)
+
+// awsCLI is an installed AWS CLI; an empty path means it is not installed.
+type awsCLI struct {
+	name, path string
+}
+
+// findAWSCLIs returns the AWS CLI v2 at /usr/bin/aws, which the test
+// environment must have, and the CLI v1 found on PATH, if any.
+func findAWSCLIs(t *testing.T) []awsCLI {
+	t.Helper()
+	version := func(path string) string {
+		out, _ := exec.Command(path, "--version").CombinedOutput()
+		return string(out)
+	}
+	const v2 = "/usr/bin/aws"
+	if !strings.HasPrefix(version(v2), "aws-cli/2.") {
+		t.Fatalf("%s is not the AWS CLI v2 (%q)", v2, version(v2))
+	}
+	clis := []awsCLI{{name: "v2", path: v2}, {name: "v1"}}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, "aws")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && strings.HasPrefix(version(p), "aws-cli/1.") {
+			clis[1].path = p
+			break
+		}
+	}
+	return clis
+}
+
+// run runs the CLI against endpoint as the bootstrap account, with no
+// configuration files, retries or pager, and decodes its JSON output into
+// out (when out is not nil). A failed run's error carries its stderr.
+func (c awsCLI) run(t *testing.T, endpoint string, out any, args ...string) error {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.path, append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
+		"AWS_ACCESS_KEY_ID="+core.BootstrapAccessKey, "AWS_SECRET_ACCESS_KEY="+core.BootstrapSecretKey,
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"), "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard",
+	)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("aws %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	if out != nil {
+		if err := json.Unmarshal(stdout, out); err != nil {
+			return fmt.Errorf("aws %s printed %q: %w", strings.Join(args, " "), stdout, err)
+		}
+	}
+	return nil
+}
+
+// cliLB and the types below are the members of the CLI's JSON output that
+// the test reads.
+type cliLB struct {
+	LoadBalancerArn, DNSName, CanonicalHostedZoneId, CreatedTime string
+	LoadBalancerName, Scheme, VpcId, Type, IpAddressType         string
+	State                                                        struct{ Code string }
+	AvailabilityZones                                            []struct {
+		ZoneName, SubnetId    string
+		LoadBalancerAddresses []struct{ PrivateIPv4Address string }
+	}
+	SecurityGroups []string
+}
+
+type cliTG struct {
+	TargetGroupArn, TargetGroupName, Protocol, VpcId, HealthCheckProtocol, HealthCheckPort string
+	TargetType, IpAddressType                                                              string
+	Port, HealthCheckIntervalSeconds, HealthCheckTimeoutSeconds                            int
+	HealthyThresholdCount, UnhealthyThresholdCount                                         int
+	HealthCheckEnabled                                                                     bool
+}
+
+type cliListener struct {
+	ListenerArn, LoadBalancerArn, Protocol string
+	Port                                   int
+	DefaultActions                         []struct {
+		Type, TargetGroupArn string
+		ForwardConfig        struct {
+			TargetGroups []struct{ TargetGroupArn string }
+		}
+	}
+}
+
+type cliHealth struct {
+	Target struct {
+		Id   string
+		Port int
+	}
+	HealthCheckPort string
+	TargetHealth    struct{ State, Reason, Description string }
+}
+
+// TestAWSCLISeed runs the NLB part of the seed story with the AWS CLI v2
+// and v1 against privlink's server, and checks the JSON they print.
+func TestAWSCLISeed(t *testing.T) {
+	s := newServer(t)
+	subnet := s.subnets[0]
+	for _, cli := range findAWSCLIs(t) {
+		t.Run(cli.name, func(t *testing.T) {
+			if cli.path == "" {
+				if os.Getenv("CI") == "true" {
+					t.Fatal("no AWS CLI v1 on PATH")
+				}
+				t.Skip("no AWS CLI v1 on PATH")
+			}
+			must := func(out any, args ...string) {
+				t.Helper()
+				if err := cli.run(t, s.url, out, args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			eq := func(field string, got, want any) {
+				t.Helper()
+				if got != want {
+					t.Errorf("%s = %v, want %v", field, got, want)
+				}
+			}
+			name := "cli-" + cli.name
+
+			var lbs struct{ LoadBalancers []cliLB }
+			must(&lbs, "elbv2", "create-load-balancer", "--name", name, "--type", "network", "--scheme", "internal",
+				"--subnets", subnet.ID, "--tags", "Key=Name,Value="+name)
+			if len(lbs.LoadBalancers) != 1 {
+				t.Fatalf("create-load-balancer printed %d load balancers", len(lbs.LoadBalancers))
+			}
+			lb := lbs.LoadBalancers[0]
+			id := arnID(lb.LoadBalancerArn)
+			eq("LoadBalancerArn", lb.LoadBalancerArn, "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/"+name+"/"+id)
+			eq("DNSName", lb.DNSName, name+"-"+id+".elb.us-east-1.amazonaws.com")
+			eq("CanonicalHostedZoneId", lb.CanonicalHostedZoneId, "Z26RNL4JYFTOTI")
+			eq("LoadBalancerName", lb.LoadBalancerName, name)
+			eq("Scheme", lb.Scheme, "internal")
+			eq("VpcId", lb.VpcId, s.vpc.ID)
+			eq("Type", lb.Type, "network")
+			eq("IpAddressType", lb.IpAddressType, "ipv4")
+			eq("State.Code", lb.State.Code, "provisioning")
+			if _, err := time.Parse(time.RFC3339, lb.CreatedTime); err != nil {
+				t.Errorf("CreatedTime %q: %v", lb.CreatedTime, err)
+			}
+			if len(lb.AvailabilityZones) != 1 || len(lb.AvailabilityZones[0].LoadBalancerAddresses) != 1 {
+				t.Fatalf("AvailabilityZones = %+v", lb.AvailabilityZones)
+			}
+			az := lb.AvailabilityZones[0]
+			eq("ZoneName", az.ZoneName, "us-east-1a")
+			eq("SubnetId", az.SubnetId, subnet.ID)
+			if ip, err := netip.ParseAddr(az.LoadBalancerAddresses[0].PrivateIPv4Address); err != nil || !subnet.CIDR.Contains(ip) {
+				t.Errorf("PrivateIPv4Address %q is not in %s", az.LoadBalancerAddresses[0].PrivateIPv4Address, subnet.CIDR)
+			}
+			if lb.SecurityGroups != nil {
+				t.Errorf("SecurityGroups = %v on a network load balancer", lb.SecurityGroups)
+			}
+
+			var tgs struct{ TargetGroups []cliTG }
+			must(&tgs, "elbv2", "create-target-group", "--name", name, "--protocol", "TCP", "--port", "22", "--vpc-id", s.vpc.ID)
+			if len(tgs.TargetGroups) != 1 {
+				t.Fatalf("create-target-group printed %d groups", len(tgs.TargetGroups))
+			}
+			tg := tgs.TargetGroups[0]
+			want := cliTG{
+				TargetGroupArn: tg.TargetGroupArn, TargetGroupName: name, Protocol: "TCP", Port: 22, VpcId: s.vpc.ID,
+				HealthCheckProtocol: "TCP", HealthCheckPort: "traffic-port", HealthCheckEnabled: true,
+				HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 10, HealthyThresholdCount: 5, UnhealthyThresholdCount: 2,
+				TargetType: "instance", IpAddressType: "ipv4",
+			}
+			if tg != want {
+				t.Errorf("create-target-group printed\n%+v, want\n%+v", tg, want)
+			}
+
+			must(nil, "elbv2", "register-targets", "--target-group-arn", tg.TargetGroupArn,
+				"--targets", "Id="+s.instances[0], "Id="+s.instances[1]+",Port=22")
+
+			var ls struct{ Listeners []cliListener }
+			must(&ls, "elbv2", "create-listener", "--load-balancer-arn", lb.LoadBalancerArn, "--protocol", "TCP", "--port", "8022",
+				"--default-actions", "Type=forward,TargetGroupArn="+tg.TargetGroupArn)
+			if len(ls.Listeners) != 1 || len(ls.Listeners[0].DefaultActions) != 1 {
+				t.Fatalf("create-listener printed %+v", ls)
+			}
+			l := ls.Listeners[0]
+			if !strings.HasPrefix(l.ListenerArn, "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/net/"+name+"/"+id+"/") {
+				t.Errorf("ListenerArn = %s", l.ListenerArn)
+			}
+			eq("LoadBalancerArn", l.LoadBalancerArn, lb.LoadBalancerArn)
+			eq("Protocol", l.Protocol, "TCP")
+			eq("Port", l.Port, 8022)
+			a := l.DefaultActions[0]
+			eq("DefaultActions[0].Type", a.Type, "forward")
+			eq("DefaultActions[0].TargetGroupArn", a.TargetGroupArn, tg.TargetGroupArn)
+			if len(a.ForwardConfig.TargetGroups) != 1 || a.ForwardConfig.TargetGroups[0].TargetGroupArn != tg.TargetGroupArn {
+				t.Errorf("ForwardConfig = %+v", a.ForwardConfig)
+			}
+
+			var health struct{ TargetHealthDescriptions []cliHealth }
+			must(&health, "elbv2", "describe-target-health", "--target-group-arn", tg.TargetGroupArn)
+			if len(health.TargetHealthDescriptions) != 2 {
+				t.Fatalf("describe-target-health printed %+v", health)
+			}
+			for i, d := range health.TargetHealthDescriptions {
+				eq("Target.Id", d.Target.Id, s.instances[i])
+				eq("Target.Port", d.Target.Port, 22)
+				eq("HealthCheckPort", d.HealthCheckPort, "22")
+				eq("TargetHealth.State", d.TargetHealth.State, "initial")
+				eq("TargetHealth.Reason", d.TargetHealth.Reason, "Elb.InitialHealthChecking")
+			}
+
+			err := cli.run(t, s.url, nil, "elbv2", "describe-load-balancers", "--names", "no-such-lb")
+			if err == nil || !strings.Contains(err.Error(), "An error occurred (LoadBalancerNotFound) when calling the DescribeLoadBalancers operation") {
+				t.Errorf("describe-load-balancers of a missing name: %v", err)
+			}
+		})
+	}
+}
