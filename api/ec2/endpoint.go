@@ -1,0 +1,316 @@
+package ec2
+
+import (
+	"context"
+
+	"github.com/privlink/privlink/core"
+)
+
+// Endpoint services (the provider's side) and interface endpoints (the
+// consumer's side).
+
+// defaultEndpointPolicy is the policy document EC2 reports for an interface
+// endpoint created without one: full access, in EC2's own formatting.
+const defaultEndpointPolicy = "{\n  \"Statement\": [\n    {\n      \"Action\": \"*\", \n      \"Effect\": \"Allow\", \n      \"Principal\": \"*\", \n      \"Resource\": \"*\"\n    }\n  ]\n}"
+
+// payerResponsibility is who pays for endpoint traffic: the service owner
+// is the only value EC2 has.
+const payerResponsibility = "ServiceOwner"
+
+func serviceTypes(t string) []ServiceTypeDetail {
+	return []ServiceTypeDetail{{ServiceType: new(t)}}
+}
+
+func (h *Handler) createVpcEndpointServiceConfiguration(ctx context.Context, caller core.Caller, in *CreateVpcEndpointServiceConfigurationRequest) (any, error) {
+	sc, err := h.cloud.CreateVpcEndpointServiceConfiguration(ctx, caller, core.CreateVpcEndpointServiceConfigurationInput{
+		AcceptanceRequired:      deref(in.AcceptanceRequired),
+		PrivateDNSName:          deref(in.PrivateDnsName),
+		NetworkLoadBalancerARNs: in.NetworkLoadBalancerArns,
+		GatewayLoadBalancerARNs: in.GatewayLoadBalancerArns,
+		SupportedIPAddressTypes: in.SupportedIpAddressTypes,
+		ClientToken:             deref(in.ClientToken),
+		TagSpecifications:       tagSpecifications(in.TagSpecifications),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := serviceConfiguration(sc)
+	return &CreateVpcEndpointServiceConfigurationResult{ServiceConfiguration: &out, ClientToken: in.ClientToken}, nil
+}
+
+func serviceConfiguration(sc core.ServiceConfiguration) ServiceConfiguration {
+	out := ServiceConfiguration{
+		ServiceType:             serviceTypes(sc.ServiceType),
+		ServiceId:               new(sc.ID),
+		ServiceName:             new(sc.ServiceName),
+		ServiceState:            new(sc.State),
+		AvailabilityZones:       nonNil(sc.AvailabilityZones),
+		AcceptanceRequired:      new(sc.AcceptanceRequired),
+		ManagesVpcEndpoints:     new(sc.ManagesVpcEndpoints),
+		NetworkLoadBalancerArns: nonNil(sc.NetworkLoadBalancerARNs),
+		SupportedIpAddressTypes: nonNil(sc.SupportedIPAddressTypes),
+		BaseEndpointDnsNames:    nonNil(sc.BaseEndpointDNSNames),
+		PrivateDnsName:          optional(sc.PrivateDNSName),
+		PayerResponsibility:     new(payerResponsibility),
+		Tags:                    tagSet(sc.Tags),
+	}
+	if c := sc.PrivateDNSNameConfiguration; c != nil {
+		out.PrivateDnsNameConfiguration = &PrivateDnsNameConfiguration{
+			State: new(c.State), Type: new(c.Type), Value: new(c.Value), Name: new(c.Name),
+		}
+	}
+	return out
+}
+
+func (h *Handler) describeVpcEndpointServiceConfigurations(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointServiceConfigurationsRequest) (any, error) {
+	p, err := newPager("DescribeVpcEndpointServiceConfigurations", in.MaxResults, in.NextToken, true)
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := h.cloud.DescribeVpcEndpointServiceConfigurations(ctx, caller, in.ServiceIds)
+	if err != nil {
+		return nil, err
+	}
+	svcs, next := page(p, svcs, func(s core.ServiceConfiguration) string { return s.ID })
+	out := &DescribeVpcEndpointServiceConfigurationsResult{ServiceConfigurations: make([]ServiceConfiguration, len(svcs)), NextToken: next}
+	for i, s := range svcs {
+		out.ServiceConfigurations[i] = serviceConfiguration(s)
+	}
+	return out, nil
+}
+
+func (h *Handler) deleteVpcEndpointServiceConfigurations(ctx context.Context, caller core.Caller, in *DeleteVpcEndpointServiceConfigurationsRequest) (any, error) {
+	failed, err := h.cloud.DeleteVpcEndpointServiceConfigurations(ctx, caller, in.ServiceIds)
+	if err != nil {
+		return nil, err
+	}
+	return &DeleteVpcEndpointServiceConfigurationsResult{Unsuccessful: unsuccessful(failed)}, nil
+}
+
+func (h *Handler) modifyVpcEndpointServicePermissions(ctx context.Context, caller core.Caller, in *ModifyVpcEndpointServicePermissionsRequest) (any, error) {
+	added, err := h.cloud.ModifyVpcEndpointServicePermissions(ctx, caller, core.ModifyVpcEndpointServicePermissionsInput{
+		ServiceID:               deref(in.ServiceId),
+		AddAllowedPrincipals:    in.AddAllowedPrincipals,
+		RemoveAllowedPrincipals: in.RemoveAllowedPrincipals,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &ModifyVpcEndpointServicePermissionsResult{ReturnValue: new(true)}
+	for _, a := range added {
+		out.AddedPrincipals = append(out.AddedPrincipals, AddedPrincipal{
+			PrincipalType:       new(a.PrincipalType),
+			Principal:           new(a.Principal),
+			ServicePermissionId: new(a.ServicePermissionID),
+			ServiceId:           new(a.ServiceID),
+		})
+	}
+	return out, nil
+}
+
+func (h *Handler) describeVpcEndpointServicePermissions(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointServicePermissionsRequest) (any, error) {
+	p, err := newPager("DescribeVpcEndpointServicePermissions", in.MaxResults, in.NextToken, true)
+	if err != nil {
+		return nil, err
+	}
+	principals, err := h.cloud.DescribeVpcEndpointServicePermissions(ctx, caller, deref(in.ServiceId))
+	if err != nil {
+		return nil, err
+	}
+	principals, next := page(p, principals, func(a core.AllowedPrincipal) string { return a.ServicePermissionID })
+	out := &DescribeVpcEndpointServicePermissionsResult{AllowedPrincipals: make([]AllowedPrincipal, len(principals)), NextToken: next}
+	for i, a := range principals {
+		out.AllowedPrincipals[i] = AllowedPrincipal{
+			PrincipalType:       new(a.PrincipalType),
+			Principal:           new(a.Principal),
+			ServicePermissionId: new(a.ServicePermissionID),
+			ServiceId:           in.ServiceId,
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) describeVpcEndpointServices(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointServicesRequest) (any, error) {
+	p, err := newPager("DescribeVpcEndpointServices", in.MaxResults, in.NextToken, true)
+	if err != nil {
+		return nil, err
+	}
+	details, err := h.cloud.DescribeVpcEndpointServices(ctx, caller, in.ServiceNames)
+	if err != nil {
+		return nil, err
+	}
+	details, next := page(p, details, func(d core.ServiceDetail) string { return d.ServiceName })
+	out := &DescribeVpcEndpointServicesResult{
+		ServiceNames:   make([]string, len(details)),
+		ServiceDetails: make([]ServiceDetail, len(details)),
+		NextToken:      next,
+	}
+	for i, d := range details {
+		out.ServiceNames[i] = d.ServiceName
+		sd := ServiceDetail{
+			ServiceName:                     new(d.ServiceName),
+			ServiceId:                       new(d.ServiceID),
+			ServiceType:                     serviceTypes(d.ServiceType),
+			AvailabilityZones:               nonNil(d.AvailabilityZones),
+			Owner:                           new(d.Owner),
+			BaseEndpointDnsNames:            nonNil(d.BaseEndpointDNSNames),
+			PrivateDnsName:                  optional(d.PrivateDNSName),
+			VpcEndpointPolicySupported:      new(d.VpcEndpointPolicySupported),
+			AcceptanceRequired:              new(d.AcceptanceRequired),
+			ManagesVpcEndpoints:             new(d.ManagesVpcEndpoints),
+			PayerResponsibility:             new(payerResponsibility),
+			Tags:                            tagList(d.Tags),
+			PrivateDnsNameVerificationState: optional(d.PrivateDNSNameVerificationState),
+			SupportedIpAddressTypes:         nonNil(d.SupportedIPAddressTypes),
+		}
+		for _, n := range d.PrivateDNSNames {
+			sd.PrivateDnsNames = append(sd.PrivateDnsNames, PrivateDnsDetails{PrivateDnsName: new(n)})
+		}
+		out.ServiceDetails[i] = sd
+	}
+	return out, nil
+}
+
+func (h *Handler) createVpcEndpoint(ctx context.Context, caller core.Caller, in *CreateVpcEndpointRequest) (any, error) {
+	req := core.CreateVpcEndpointInput{
+		VpcEndpointType:   deref(in.VpcEndpointType),
+		VpcID:             deref(in.VpcId),
+		ServiceName:       deref(in.ServiceName),
+		PolicyDocument:    deref(in.PolicyDocument),
+		RouteTableIDs:     in.RouteTableIds,
+		SubnetIDs:         in.SubnetIds,
+		SecurityGroupIDs:  in.SecurityGroupIds,
+		IPAddressType:     deref(in.IpAddressType),
+		ClientToken:       deref(in.ClientToken),
+		PrivateDNSEnabled: in.PrivateDnsEnabled,
+		TagSpecifications: tagSpecifications(in.TagSpecifications),
+	}
+	if o := in.DnsOptions; o != nil {
+		req.DNSRecordIPType = deref(o.DnsRecordIpType)
+		req.PrivateDNSOnlyForInboundResolverEndpoint = o.PrivateDnsOnlyForInboundResolverEndpoint
+	}
+	for _, sc := range in.SubnetConfigurations {
+		req.SubnetConfigurations = append(req.SubnetConfigurations, core.SubnetConfiguration{
+			SubnetID: deref(sc.SubnetId), IPv4: deref(sc.Ipv4), IPv6: deref(sc.Ipv6),
+		})
+	}
+	e, err := h.cloud.CreateVpcEndpoint(ctx, caller, req)
+	if err != nil {
+		return nil, err
+	}
+	out := vpcEndpoint(e)
+	return &CreateVpcEndpointResult{VpcEndpoint: &out, ClientToken: in.ClientToken}, nil
+}
+
+func dnsEntries(entries []core.DNSEntry) []DnsEntry {
+	out := make([]DnsEntry, len(entries))
+	for i, d := range entries {
+		out[i] = DnsEntry{DnsName: new(d.DNSName), HostedZoneId: new(d.HostedZoneID)}
+	}
+	return out
+}
+
+// vpcEndpoint writes an interface endpoint. Its state is core's, already
+// in EC2's lower camel case (pendingAcceptance), not the SDK's enum
+// spelling.
+func vpcEndpoint(e core.VpcEndpointDescription) VpcEndpoint {
+	policy := e.PolicyDocument
+	if policy == "" {
+		policy = defaultEndpointPolicy
+	}
+	out := VpcEndpoint{
+		VpcEndpointId:       new(e.ID),
+		VpcEndpointType:     new(e.Type),
+		VpcId:               new(e.VpcID),
+		ServiceName:         new(e.ServiceName),
+		State:               new(e.State),
+		PolicyDocument:      new(policy),
+		RouteTableIds:       []string{},
+		SubnetIds:           nonNil(e.SubnetIDs),
+		Groups:              make([]SecurityGroupIdentifier, len(e.Groups)),
+		IpAddressType:       new(e.IPAddressType),
+		DnsOptions:          &DnsOptions{DnsRecordIpType: new("ipv4")},
+		PrivateDnsEnabled:   new(e.PrivateDNSEnabled),
+		RequesterManaged:    new(e.RequesterManaged),
+		NetworkInterfaceIds: nonNil(e.NetworkInterfaceIDs),
+		DnsEntries:          dnsEntries(e.DNSEntries),
+		CreationTimestamp:   timestamp(e.CreatedAt),
+		Tags:                tagList(e.Tags),
+		OwnerId:             new(e.OwnerID),
+	}
+	for i, g := range e.Groups {
+		out.Groups[i] = SecurityGroupIdentifier{GroupId: new(g.ID), GroupName: optional(g.Name)}
+	}
+	if e.LastErrorCode != "" {
+		out.LastError = &LastError{Code: new(e.LastErrorCode), Message: new(e.LastErrorMessage)}
+	}
+	return out
+}
+
+func (h *Handler) describeVpcEndpoints(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointsRequest) (any, error) {
+	p, err := newPager("DescribeVpcEndpoints", in.MaxResults, in.NextToken, true)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := h.cloud.DescribeVpcEndpoints(ctx, caller, in.VpcEndpointIds)
+	if err != nil {
+		return nil, err
+	}
+	eps, next := page(p, eps, func(e core.VpcEndpointDescription) string { return e.ID })
+	out := &DescribeVpcEndpointsResult{VpcEndpoints: make([]VpcEndpoint, len(eps)), NextToken: next}
+	for i, e := range eps {
+		out.VpcEndpoints[i] = vpcEndpoint(e)
+	}
+	return out, nil
+}
+
+func (h *Handler) deleteVpcEndpoints(ctx context.Context, caller core.Caller, in *DeleteVpcEndpointsRequest) (any, error) {
+	failed, err := h.cloud.DeleteVpcEndpoints(ctx, caller, in.VpcEndpointIds)
+	if err != nil {
+		return nil, err
+	}
+	return &DeleteVpcEndpointsResult{Unsuccessful: unsuccessful(failed)}, nil
+}
+
+func (h *Handler) acceptVpcEndpointConnections(ctx context.Context, caller core.Caller, in *AcceptVpcEndpointConnectionsRequest) (any, error) {
+	failed, err := h.cloud.AcceptVpcEndpointConnections(ctx, caller, deref(in.ServiceId), in.VpcEndpointIds)
+	if err != nil {
+		return nil, err
+	}
+	return &AcceptVpcEndpointConnectionsResult{Unsuccessful: unsuccessful(failed)}, nil
+}
+
+func (h *Handler) rejectVpcEndpointConnections(ctx context.Context, caller core.Caller, in *RejectVpcEndpointConnectionsRequest) (any, error) {
+	failed, err := h.cloud.RejectVpcEndpointConnections(ctx, caller, deref(in.ServiceId), in.VpcEndpointIds)
+	if err != nil {
+		return nil, err
+	}
+	return &RejectVpcEndpointConnectionsResult{Unsuccessful: unsuccessful(failed)}, nil
+}
+
+func (h *Handler) describeVpcEndpointConnections(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointConnectionsRequest) (any, error) {
+	p, err := newPager("DescribeVpcEndpointConnections", in.MaxResults, in.NextToken, true)
+	if err != nil {
+		return nil, err
+	}
+	conns, err := h.cloud.DescribeVpcEndpointConnections(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	conns, next := page(p, conns, func(c core.VpcEndpointConnection) string { return c.VpcEndpointConnectionID })
+	out := &DescribeVpcEndpointConnectionsResult{VpcEndpointConnections: make([]VpcEndpointConnection, len(conns)), NextToken: next}
+	for i, c := range conns {
+		out.VpcEndpointConnections[i] = VpcEndpointConnection{
+			ServiceId:               new(c.ServiceID),
+			VpcEndpointId:           new(c.VpcEndpointID),
+			VpcEndpointOwner:        new(c.VpcEndpointOwner),
+			VpcEndpointState:        new(c.VpcEndpointState),
+			CreationTimestamp:       timestamp(c.CreationTimestamp),
+			DnsEntries:              dnsEntries(c.DNSEntries),
+			NetworkLoadBalancerArns: nonNil(c.NetworkLoadBalancerARNs),
+			IpAddressType:           optional(c.IPAddressType),
+			VpcEndpointConnectionId: new(c.VpcEndpointConnectionID),
+		}
+	}
+	return out, nil
+}
