@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/privlink/privlink/api"
+	"github.com/privlink/privlink/api/admin"
+	"github.com/privlink/privlink/api/ec2"
+	"github.com/privlink/privlink/api/elbv2"
+	"github.com/privlink/privlink/core"
+	"github.com/privlink/privlink/dataplane"
+	"github.com/privlink/privlink/lab"
+	"github.com/privlink/privlink/reconcile"
+	"github.com/privlink/privlink/store/etcdstore"
+)
+
+const defaultDataDir = "/var/lib/privlink"
+
+type serverFlags struct {
+	listen        string
+	dataDir       string
+	region        string
+	etcdEndpoints []string
+	noLab         bool
+	noBootstrap   bool
+	logLevel      string
+}
+
+func newServerCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a privlink server: the AWS APIs, the store and (by default) the lab",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runServer(ctx, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:4580", "address to serve the AWS APIs on")
+	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory for the embedded etcd member and lab state")
+	fl.StringVar(&f.region, "region", "us-east-1", "the AWS region this server plays")
+	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "use this etcd cluster instead of an embedded member")
+	fl.BoolVar(&f.noLab, "no-lab", false, "serve the APIs only: no namespaces, no data plane (no root needed)")
+	fl.BoolVar(&f.noBootstrap, "no-bootstrap", false, "do not create the bootstrap account (000000000000, key test/test)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func runServer(ctx context.Context, f serverFlags) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if !f.noLab {
+		if err := lab.Check(); err != nil {
+			return fmt.Errorf("the lab cannot run here: %v\n"+
+				"The lab builds VPCs and instances from network namespaces, veth pairs and nftables,\n"+
+				"which needs Linux and root. Run as root, or add --no-lab to serve the AWS APIs only.", err)
+		}
+	}
+	dataDir, err := filepath.Abs(f.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+
+	st, err := etcdstore.Open(ctx, etcdstore.Config{
+		DataDir:   filepath.Join(dataDir, "etcd"),
+		Endpoints: f.etcdEndpoints,
+		Logger:    log,
+	})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close()
+
+	cloud, err := core.New(st, core.Config{Region: f.region}, log)
+	if err != nil {
+		return err
+	}
+	if !f.noBootstrap {
+		if err := cloud.EnsureBootstrap(ctx); err != nil {
+			return fmt.Errorf("bootstrap account: %w", err)
+		}
+	}
+
+	var (
+		fabric *lab.Lab
+		plane  *dataplane.Plane
+		rec    *reconcile.Reconciler
+	)
+	labState := "off (--no-lab)"
+	if !f.noLab {
+		prefix := lab.PrefixFor(dataDir)
+		fabric, err = lab.New(lab.Config{Prefix: prefix, StateDir: filepath.Join(dataDir, "lab"), Logger: log})
+		if err != nil {
+			return fmt.Errorf("lab: %w", err)
+		}
+		plane = dataplane.New(dataplane.Options{
+			Logger:   log,
+			OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) },
+		})
+		defer plane.Close()
+		labState = "on (namespaces " + prefix + "-*)"
+		rec = reconcile.New(cloud, fabric, plane, reconcile.Config{}, log)
+	} else {
+		rec = reconcile.New(cloud, nil, nil, reconcile.Config{}, log)
+	}
+
+	handlers := map[string]api.Handler{
+		"ec2":                  ec2.New(cloud, log),
+		"elasticloadbalancing": elbv2.New(cloud, log),
+		"privlink":             admin.NewHandler(cloud, labInstances{cloud: cloud, fabric: fabric}, log),
+	}
+	srv := &http.Server{
+		Handler:           api.NewServer(api.Config{}, cloud, handlers, log),
+		ReadHeaderTimeout: 30 * time.Second,
+	}
+
+	var wg sync.WaitGroup
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := rec.Run(runCtx); err != nil {
+			log.Error("reconciler stopped", "err", err)
+		}
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	endpoint := "http://" + ln.Addr().String()
+	fmt.Printf(`privlink %s is serving region %s
+  endpoint URL:  %s
+  data dir:      %s
+  store:         %s
+  lab:           %s
+  bootstrap:     account %s, AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
+Try: aws --endpoint-url %s --region %s ec2 describe-availability-zones
+`, version, f.region, endpoint, dataDir, storeDesc(f.etcdEndpoints), labState,
+		core.BootstrapAccountID, core.BootstrapAccessKey, core.BootstrapSecretKey, endpoint, f.region)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = srv.Shutdown(shutdownCtx)
+	cancel()
+	wg.Wait()
+	return nil
+}
+
+func storeDesc(endpoints []string) string {
+	if len(endpoints) > 0 {
+		return "etcd cluster " + strings.Join(endpoints, ",")
+	}
+	return "embedded etcd member"
+}
+
+// labInstances tells `privlink exec` which namespace an instance runs in.
+type labInstances struct {
+	cloud  *core.Cloud
+	fabric *lab.Lab // nil without a lab
+}
+
+func (l labInstances) LabInstance(ctx context.Context, caller core.Caller, id string) (string, string, error) {
+	res, err := l.cloud.DescribeInstances(ctx, caller, core.DescribeInstancesInput{InstanceIDs: []string{id}})
+	if err != nil {
+		return "", "", err
+	}
+	in := res[0].Instances[0]
+	if l.fabric == nil {
+		return "", "", core.Errorf(core.KindConflict, "UnsupportedOperation",
+			"This server runs without a lab (--no-lab): instances have no namespace to run commands in.")
+	}
+	return l.fabric.InstanceNamespace(id), in.State, nil
+}
