@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -138,6 +139,7 @@ func TestPrivateLinkWithSDK(t *testing.T) {
 		VpcEndpointIds: []string{epID}}); err != nil {
 		t.Fatal(err)
 	}
+	accepted := time.Now()
 	var avail ec2types.VpcEndpoint
 	eventually(t, "endpoint available", func() bool {
 		out, err := c.DescribeVpcEndpoints(ctx(t), &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{epID}})
@@ -147,6 +149,7 @@ func TestPrivateLinkWithSDK(t *testing.T) {
 		avail = out.VpcEndpoints[0]
 		return string(avail.State) == "available"
 	})
+	t.Logf("endpoint available %v after accept returned", time.Since(accepted).Round(time.Millisecond))
 	regional := regexp.MustCompile(`^` + epID + `-[a-z0-9]{8}\.` + svcID + `\.us-east-1\.vpce\.amazonaws\.com$`)
 	if len(avail.DnsEntries) == 0 || !regional.MatchString(*avail.DnsEntries[0].DnsName) {
 		t.Fatalf("DnsEntries %v: want a regional name like %s", avail.DnsEntries, regional)

@@ -67,8 +67,16 @@ func desiredLab(s *core.Snapshot) lab.Spec {
 			switch eni.InterfaceType {
 			case core.InterfaceTypeVpcEndpoint:
 				v.LocalAddrs = append(v.LocalAddrs, eni.PrivateIP)
+				// An endpoint that carries no traffic (not accepted yet,
+				// rejected, on its way out) has no groups in the firewall,
+				// so its address drops everything: a client times out, as
+				// on AWS, instead of being refused by the router's kernel.
+				var groups []string
+				if ep, ok := s.Endpoints[eni.ResourceID]; ok && endpointCarriesTraffic(ep) {
+					groups = eni.SecurityGroupIDs
+				}
 				v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
-					Addr: eni.PrivateIP, Kind: lab.KindEndpoint, Groups: eni.SecurityGroupIDs,
+					Addr: eni.PrivateIP, Kind: lab.KindEndpoint, Groups: groups,
 				})
 			case core.InterfaceTypeLoadBalancer:
 				v.LocalAddrs = append(v.LocalAddrs, eni.PrivateIP)
