@@ -28,6 +28,7 @@ import (
 	"github.com/privlink/privlink/api/apierr"
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/store/memstore"
+	"github.com/privlink/privlink/api/query/querytest"
 )
 
 // seen is what a stand-in handler records of an authenticated request.
@@ -240,30 +241,14 @@ type cli struct {
 	path string
 }
 
-// findCLIs returns the AWS CLI v2 at /usr/bin/aws and the first v1 on
-// PATH. Both are part of the test environment: a missing one fails.
+// findCLIs returns the AWS CLIs to test with (querytest.AWSCLIs decides).
 func findCLIs(t *testing.T) []cli {
 	t.Helper()
-	version := func(path string) string {
-		out, err := exec.Command(path, "--version").CombinedOutput()
-		if err != nil {
-			return ""
-		}
-		return string(out)
+	var clis []cli
+	for _, c := range querytest.AWSCLIs(t) {
+		clis = append(clis, cli{c.Name, c.Path})
 	}
-	const v2 = "/usr/bin/aws"
-	if !strings.HasPrefix(version(v2), "aws-cli/2.") {
-		t.Fatalf("%s is not the AWS CLI v2 (%q)", v2, version(v2))
-	}
-	clis := []cli{{"v2", v2}}
-	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		p := filepath.Join(dir, "aws")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && strings.HasPrefix(version(p), "aws-cli/1.") {
-			return append(clis, cli{"v1", p})
-		}
-	}
-	t.Fatal("no AWS CLI v1 on PATH")
-	return nil
+	return clis
 }
 
 // run runs the CLI against the fixture with only the given credentials in

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/privlink/privlink/core"
+	"github.com/privlink/privlink/api/query/querytest"
 )
 
 // awsCLI is an installed AWS CLI.
@@ -19,22 +20,12 @@ type awsCLI struct {
 	name, path string
 }
 
-// findAWSCLIs returns the AWS CLI v2 at /usr/bin/aws and the v1 on PATH,
-// with an empty path for one that is not installed.
-func findAWSCLIs() []awsCLI {
-	version := func(path string) string {
-		out, err := exec.Command(path, "--version").CombinedOutput()
-		if err != nil {
-			return ""
-		}
-		return string(out)
-	}
-	clis := []awsCLI{{name: "v1"}, {name: "v2"}}
-	if p, err := exec.LookPath("aws"); err == nil && strings.HasPrefix(version(p), "aws-cli/1.") {
-		clis[0].path = p
-	}
-	if strings.HasPrefix(version("/usr/bin/aws"), "aws-cli/2.") {
-		clis[1].path = "/usr/bin/aws"
+// findAWSCLIs returns the AWS CLIs to test with (querytest.AWSCLIs decides).
+func findAWSCLIs(t *testing.T) []awsCLI {
+	t.Helper()
+	var clis []awsCLI
+	for _, c := range querytest.AWSCLIs(t) {
+		clis = append(clis, awsCLI{name: c.Name, path: c.Path})
 	}
 	return clis
 }
@@ -114,16 +105,8 @@ func jstr(t *testing.T, v any, path ...any) string {
 // TestHandlerCLI runs a short provider/consumer story with both AWS CLIs
 // and checks their JSON output.
 func TestHandlerCLI(t *testing.T) {
-	for _, cli := range findAWSCLIs() {
+	for _, cli := range findAWSCLIs(t) {
 		t.Run(cli.name, func(t *testing.T) {
-			if cli.path == "" {
-				// CI has both CLIs; elsewhere a missing one is not this
-				// package's failure.
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("AWS CLI %s is not installed (v2 at /usr/bin/aws, v1 as aws on PATH)", cli.name)
-				}
-				t.Skipf("AWS CLI %s is not installed", cli.name)
-			}
 			t.Parallel()
 			e := newSDKEnv(t)
 			ctx := context.Background()

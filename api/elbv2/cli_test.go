@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/privlink/privlink/core"
+	"github.com/privlink/privlink/api/query/querytest"
 )
 
 // awsCLI is an installed AWS CLI; an empty path means it is not installed.
@@ -21,25 +22,12 @@ type awsCLI struct {
 	name, path string
 }
 
-// findAWSCLIs returns the AWS CLI v2 at /usr/bin/aws, which the test
-// environment must have, and the CLI v1 found on PATH, if any.
+// findAWSCLIs returns the AWS CLIs to test with (querytest.AWSCLIs decides).
 func findAWSCLIs(t *testing.T) []awsCLI {
 	t.Helper()
-	version := func(path string) string {
-		out, _ := exec.Command(path, "--version").CombinedOutput()
-		return string(out)
-	}
-	const v2 = "/usr/bin/aws"
-	if !strings.HasPrefix(version(v2), "aws-cli/2.") {
-		t.Fatalf("%s is not the AWS CLI v2 (%q)", v2, version(v2))
-	}
-	clis := []awsCLI{{name: "v2", path: v2}, {name: "v1"}}
-	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		p := filepath.Join(dir, "aws")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && strings.HasPrefix(version(p), "aws-cli/1.") {
-			clis[1].path = p
-			break
-		}
+	var clis []awsCLI
+	for _, c := range querytest.AWSCLIs(t) {
+		clis = append(clis, awsCLI{name: c.Name, path: c.Path})
 	}
 	return clis
 }
@@ -126,12 +114,6 @@ func TestAWSCLISeed(t *testing.T) {
 	subnet := s.subnets[0]
 	for _, cli := range findAWSCLIs(t) {
 		t.Run(cli.name, func(t *testing.T) {
-			if cli.path == "" {
-				if os.Getenv("CI") == "true" {
-					t.Fatal("no AWS CLI v1 on PATH")
-				}
-				t.Skip("no AWS CLI v1 on PATH")
-			}
 			must := func(out any, args ...string) {
 				t.Helper()
 				if err := cli.run(t, s.url, out, args...); err != nil {
