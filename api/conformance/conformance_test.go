@@ -26,9 +26,9 @@ import (
 
 	"github.com/privlink/privlink/api"
 	"github.com/privlink/privlink/api/apierr"
+	"github.com/privlink/privlink/api/query/querytest"
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/store/memstore"
-	"github.com/privlink/privlink/api/query/querytest"
 )
 
 // seen is what a stand-in handler records of an authenticated request.

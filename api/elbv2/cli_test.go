@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/api/query/querytest"
+	"github.com/privlink/privlink/core"
 )
 
 // awsCLI is an installed AWS CLI; an empty path means it is not installed.
