@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
 	"reflect"
 
 	"github.com/privlink/privlink/api"
@@ -91,7 +89,7 @@ func New(cloud *core.Cloud, log *slog.Logger) *Handler {
 
 // Handle implements api.Handler.
 func (h *Handler) Handle(w http.ResponseWriter, r *api.Request) {
-	form, err := requestForm(r)
+	form, err := r.Form()
 	if err != nil {
 		h.WriteError(w, r.ID, err)
 		return
@@ -142,44 +140,6 @@ func (h *Handler) Handle(w http.ResponseWriter, r *api.Request) {
 func (h *Handler) WriteError(w http.ResponseWriter, requestID string, err error) {
 	wire := apierr.Resolve(h.log, requestID, apierr.EC2, err)
 	query.WriteEC2Error(w, wire.Status, requestID, wire.Code, wire.Message)
-}
-
-// requestForm returns the request's parameters: the URL query, and the body
-// when it is a form. A parameter given in both must agree, which the
-// codec checks as it does for repeated parameters.
-func requestForm(r *api.Request) (url.Values, error) {
-	form := url.Values{}
-	if r.HTTP != nil && r.HTTP.URL != nil {
-		q, err := url.ParseQuery(r.HTTP.URL.RawQuery)
-		if err != nil {
-			return nil, core.Errorf(core.KindInvalid, "MalformedQueryString", "The query string could not be parsed")
-		}
-		form = q
-	}
-	if len(r.Body) > 0 && isForm(r.HTTP) {
-		body, err := url.ParseQuery(string(r.Body))
-		if err != nil {
-			return nil, core.Errorf(core.KindInvalid, "MalformedQueryString", "The request body is not a valid form")
-		}
-		for k, vs := range body {
-			form[k] = append(form[k], vs...)
-		}
-	}
-	return form, nil
-}
-
-// isForm reports a form body. A POST without a content type is read as a
-// form too: that is what Query clients send.
-func isForm(r *http.Request) bool {
-	if r == nil {
-		return false
-	}
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return true
-	}
-	mt, _, _ := mime.ParseMediaType(ct)
-	return mt == "application/x-www-form-urlencoded"
 }
 
 // decodeError turns the codec's first complaint into EC2's error.

@@ -1,11 +1,9 @@
 package ec2_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/privlink/privlink/api"
 	"github.com/privlink/privlink/api/ec2"
+	"github.com/privlink/privlink/api/query/querytest"
 	"github.com/privlink/privlink/core"
 )
 
@@ -50,7 +49,7 @@ func newSDKEnv(t *testing.T) *sdkEnv {
 			Region:       "us-east-1",
 			Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
 			BaseEndpoint: aws.String(srv.URL),
-			HTTPClient:   &http.Client{Transport: bufferedBody{srv.Client().Transport}},
+			HTTPClient:   &http.Client{Transport: querytest.BufferBodies(srv.Client().Transport)},
 			Retryer:      aws.NopRetryer{},
 		})
 	}
@@ -63,27 +62,6 @@ func newSDKEnv(t *testing.T) *sdkEnv {
 		consumerID:     acct.Account.ID,
 		consumerCaller: core.Caller{AccountID: acct.Account.ID},
 	}
-}
-
-// bufferedBody reads each request body into memory before sending it: the
-// SDK closes a body as soon as the response arrives, which against a fast
-// local server can kill the connection mid-response (aws-sdk-go-v2 issue
-// 2737; querytest.Server.HTTPClient does the same).
-type bufferedBody struct{ next http.RoundTripper }
-
-func (b bufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.RoundTrip(r)
-	}
-	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
-	}
-	r = r.Clone(r.Context())
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return b.next.RoundTrip(r)
 }
 
 // must returns v, failing the test that it is given if err is set:

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/privlink/privlink/api"
@@ -48,7 +46,7 @@ func New(cloud *core.Cloud, log *slog.Logger) *Handler {
 
 // Handle implements api.Handler.
 func (h *Handler) Handle(w http.ResponseWriter, r *api.Request) {
-	form, err := requestForm(r)
+	form, err := r.Form()
 	if err != nil {
 		h.WriteError(w, r.ID, err)
 		return
@@ -136,37 +134,6 @@ func run[I, O any](ctx context.Context, caller core.Caller, in any, fn func(cont
 		return nil, err
 	}
 	return out, nil
-}
-
-// requestForm returns the request's parameters: the URL query's, and a
-// form body's for POST. A parameter in both places is kept twice, so the
-// codec refuses it if the two values differ.
-func requestForm(r *api.Request) (url.Values, error) {
-	form, err := url.ParseQuery(r.HTTP.URL.RawQuery)
-	if err != nil {
-		return nil, malformedQuery()
-	}
-	if len(r.Body) == 0 {
-		return form, nil
-	}
-	ct := r.HTTP.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
-	if ct != "" && mt != "application/x-www-form-urlencoded" {
-		return nil, core.Errorf(core.KindInvalid, "UnsupportedMediaType",
-			"The request body must be application/x-www-form-urlencoded, not %s", mt)
-	}
-	body, err := url.ParseQuery(string(r.Body))
-	if err != nil {
-		return nil, malformedQuery()
-	}
-	for k, vs := range body {
-		form[k] = append(form[k], vs...)
-	}
-	return form, nil
-}
-
-func malformedQuery() error {
-	return core.Errorf(core.KindInvalid, "MalformedQueryString", "The request parameters are not a valid URL-encoded query string")
 }
 
 func invalidAction(action string) error {

@@ -66,8 +66,14 @@ func NewServer(lookup func(string) (query.Operation, bool)) *Server {
 // server as fast as this one makes that race (aws-sdk-go-v2 issue 2737)
 // kill the connection mid-response.
 func (s *Server) HTTPClient() *http.Client {
-	return &http.Client{Transport: bufferedBody{s.Client().Transport}}
+	return &http.Client{Transport: BufferBodies(s.Client().Transport)}
 }
+
+// BufferBodies wraps a transport so that each request body is read into
+// memory before it is sent: the SDK for Go v2 closes a body as soon as the
+// response arrives, which against a fast local server can kill the
+// connection mid-response (aws-sdk-go-v2 issue 2737).
+func BufferBodies(next http.RoundTripper) http.RoundTripper { return bufferedBody{next} }
 
 type bufferedBody struct{ next http.RoundTripper }
 
