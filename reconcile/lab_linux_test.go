@@ -16,6 +16,7 @@ import (
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/dataplane"
 	"github.com/privlink/privlink/lab"
+	"github.com/privlink/privlink/netns"
 	"github.com/privlink/privlink/store/memstore"
 )
 
@@ -53,7 +54,7 @@ func newWorld(t *testing.T) *world {
 	}
 	var rec *Reconciler
 	plane := dataplane.New(dataplane.Options{Logger: log, OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) }})
-	rec = New(cloud, fabric, plane, Config{}, log)
+	rec = New(cloud, fabric, plane, Config{Resync: 300 * time.Millisecond}, log)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = rec.Run(ctx) }()
@@ -222,6 +223,17 @@ func TestEndpointCarriesTrafficThroughTheLab(t *testing.T) {
 	if want := fmt.Sprintf("A %s", lbIP); out != want {
 		t.Fatalf("target answered %q, want %q (the load balancer's address as source)", out, want)
 	}
+	// Drift: someone removes the endpoint's address from the router by hand.
+	// A periodic pass checks the lab against the kernel and repairs it.
+	router := w.lab.RouterNamespace(cVPC.ID)
+	if out, err := exec.Command("ip", "-n", router, "addr", "del", eniIP.String()+"/32", "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("remove the endpoint address: %v: %s", err, out)
+	}
+	w.eventually("drift repaired", func() bool {
+		out, err := w.dial(c.ID, eniIP, 8022)
+		return err == nil && out == fmt.Sprintf("A %s", lbIP)
+	})
+
 	if _, err := w.dial(d.ID, eniIP, 8022); err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("D is not admitted by the endpoint's group: want a timeout, got %v", err)
 	}
@@ -231,6 +243,18 @@ func TestEndpointCarriesTrafficThroughTheLab(t *testing.T) {
 		w.must(err)
 		return len(hs) == 1 && hs[0].State == core.TargetHealthy
 	})
+
+	// Terminating D tears its namespace down and then reports it terminated.
+	_, err = w.cloud.TerminateInstances(w.ctx, consumer, core.TerminateInstancesInput{InstanceIDs: []string{d.ID}})
+	w.must(err)
+	w.eventually("D terminated", func() bool {
+		rs, err := w.cloud.DescribeInstances(w.ctx, consumer, core.DescribeInstancesInput{InstanceIDs: []string{d.ID}})
+		w.must(err)
+		return rs[0].Instances[0].State == core.InstanceTerminated
+	})
+	if netns.Exists(w.lab.InstanceNamespace(d.ID)) {
+		t.Fatalf("terminated instance %s still has its namespace", d.ID)
+	}
 
 	_, err = w.cloud.RejectVpcEndpointConnections(w.ctx, provider, svc.ID, []string{ep.ID})
 	w.must(err)

@@ -16,6 +16,8 @@ import (
 type Fabric interface {
 	Namer
 	Apply(ctx context.Context, spec lab.Spec) lab.Status
+	// Forget makes the next Apply check everything against the kernel.
+	Forget()
 }
 
 // Plane is the data plane, as the reconciler uses it. *dataplane.Plane is
@@ -28,8 +30,9 @@ type Plane interface {
 type Config struct {
 	// Debounce is how long a pass waits after a change for more changes.
 	Debounce time.Duration
-	// Resync is the period of passes when nothing changes, which repairs
-	// drift in the kernel and retries failed objects.
+	// Resync is the period of passes that check the whole lab against the
+	// kernel, repairing drift (a namespace or rule removed by hand) and
+	// retrying failed objects.
 	Resync time.Duration
 }
 
@@ -109,6 +112,9 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-resync.C:
+			if r.fabric != nil {
+				r.fabric.Forget()
+			}
 		case wr, ok := <-changes:
 			if !ok || wr.Err != nil {
 				w.stop() // re-watch from the next snapshot
