@@ -72,9 +72,8 @@ func runServer(ctx context.Context, f serverFlags) error {
 
 	if !f.noLab {
 		if err := lab.Check(); err != nil {
-			return fmt.Errorf("the lab cannot run here: %v\n"+
-				"The lab builds VPCs and instances from network namespaces, veth pairs and nftables,\n"+
-				"which needs Linux and root. Run as root, or add --no-lab to serve the AWS APIs only.", err)
+			// Check's message says what is missing and offers --no-lab.
+			return fmt.Errorf("the lab cannot run here: %w", err)
 		}
 	}
 	dataDir, err := filepath.Abs(f.dataDir)
