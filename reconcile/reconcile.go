@@ -179,16 +179,24 @@ func (r *Reconciler) pass(ctx context.Context, snap *core.Snapshot) {
 	if r.fabric != nil {
 		labErrs = r.fabric.Apply(ctx, desiredLab(snap)).Errors
 	}
-	var planeErrs map[string]error
+	// failedEndpoints holds, per endpoint, a listener the plane could not
+	// open; such an endpoint stays pending and is retried next pass.
+	failedEndpoints := map[string]error{}
 	if r.plane != nil {
-		planeErrs = r.plane.Apply(desiredPlane(snap, r.fabric))
+		cfg := desiredPlane(snap, r.fabric)
+		planeErrs := r.plane.Apply(cfg)
+		for _, l := range cfg.Listeners {
+			if err := planeErrs[l.Key()]; err != nil {
+				failedEndpoints[l.EndpointID] = err
+			}
+		}
 	}
-	r.report(ctx, snap, labErrs, planeErrs)
+	r.report(ctx, snap, labErrs, failedEndpoints)
 }
 
 // report moves objects along their lifecycles once the lab and the data
 // plane have realised them.
-func (r *Reconciler) report(ctx context.Context, snap *core.Snapshot, labErrs, planeErrs map[string]error) {
+func (r *Reconciler) report(ctx context.Context, snap *core.Snapshot, labErrs, failedEndpoints map[string]error) {
 	vpcReady := func(id string) bool { return labErrs[id] == nil }
 
 	for _, id := range sortedKeys(snap.Instances) {
@@ -221,14 +229,6 @@ func (r *Reconciler) report(ctx context.Context, snap *core.Snapshot, labErrs, p
 		}
 	}
 
-	failedEndpoints := map[string]error{}
-	if r.plane != nil {
-		for _, l := range desiredPlane(snap, r.fabric).Listeners {
-			if err := planeErrs[l.Key()]; err != nil {
-				failedEndpoints[l.EndpointID] = err
-			}
-		}
-	}
 	for _, id := range sortedKeys(snap.Endpoints) {
 		ep := snap.Endpoints[id]
 		switch ep.State {
