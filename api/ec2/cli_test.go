@@ -1,12 +1,8 @@
 package ec2_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,60 +11,34 @@ import (
 	"github.com/privlink/privlink/core"
 )
 
-// awsCLI is an installed AWS CLI.
-type awsCLI struct {
-	name, path string
-}
+// awsCLI is an installed AWS CLI, run as the bootstrap account.
+type awsCLI struct{ querytest.CLI }
 
 // findAWSCLIs returns the AWS CLIs to test with (querytest.AWSCLIs decides).
 func findAWSCLIs(t *testing.T) []awsCLI {
 	t.Helper()
 	var clis []awsCLI
 	for _, c := range querytest.AWSCLIs(t) {
-		clis = append(clis, awsCLI{name: c.Name, path: c.Path})
+		clis = append(clis, awsCLI{c})
 	}
 	return clis
 }
 
-// run runs the CLI against endpoint as the bootstrap account, with no
-// configuration, retries or pager, and returns its parsed JSON output.
+// run runs the CLI as the bootstrap account and returns its parsed JSON
+// output.
 func (c awsCLI) run(t *testing.T, endpoint string, args ...string) (map[string]any, error) {
 	t.Helper()
-	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.path, append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID="+core.BootstrapAccessKey, "AWS_SECRET_ACCESS_KEY="+core.BootstrapSecretKey,
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"), "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard",
-	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, &cliError{args: args, err: err, stderr: strings.TrimSpace(stderr.String())}
+	stdout, err := c.RunAs(ctx, t, endpoint, core.BootstrapAccessKey, core.BootstrapSecretKey, args...)
+	if err != nil {
+		return nil, err
 	}
 	var out map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("aws %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, stdout.Bytes())
+	if err := json.Unmarshal(stdout, &out); err != nil {
+		t.Fatalf("aws %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, stdout)
 	}
 	return out, nil
-}
-
-type cliError struct {
-	args   []string
-	err    error
-	stderr string
-}
-
-func (e *cliError) Error() string {
-	return "aws " + strings.Join(e.args, " ") + ": " + e.err.Error() + ": " + e.stderr
 }
 
 // jget walks parsed JSON: keys for objects, ints for arrays.
@@ -106,7 +76,7 @@ func jstr(t *testing.T, v any, path ...any) string {
 // and checks their JSON output.
 func TestHandlerCLI(t *testing.T) {
 	for _, cli := range findAWSCLIs(t) {
-		t.Run(cli.name, func(t *testing.T) {
+		t.Run(cli.Name, func(t *testing.T) {
 			t.Parallel()
 			e := newSDKEnv(t)
 			ctx := context.Background()

@@ -1,14 +1,10 @@
 package elbv2_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,46 +13,28 @@ import (
 	"github.com/privlink/privlink/core"
 )
 
-// awsCLI is an installed AWS CLI; an empty path means it is not installed.
-type awsCLI struct {
-	name, path string
-}
+// awsCLI is an installed AWS CLI, run as the bootstrap account.
+type awsCLI struct{ querytest.CLI }
 
 // findAWSCLIs returns the AWS CLIs to test with (querytest.AWSCLIs decides).
 func findAWSCLIs(t *testing.T) []awsCLI {
 	t.Helper()
 	var clis []awsCLI
 	for _, c := range querytest.AWSCLIs(t) {
-		clis = append(clis, awsCLI{name: c.Name, path: c.Path})
+		clis = append(clis, awsCLI{c})
 	}
 	return clis
 }
 
-// run runs the CLI against endpoint as the bootstrap account, with no
-// configuration files, retries or pager, and decodes its JSON output into
-// out (when out is not nil). A failed run's error carries its stderr.
+// run runs the CLI as the bootstrap account and decodes its JSON output
+// into out, when out is not nil.
 func (c awsCLI) run(t *testing.T, endpoint string, out any, args ...string) error {
 	t.Helper()
-	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.path, append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID="+core.BootstrapAccessKey, "AWS_SECRET_ACCESS_KEY="+core.BootstrapSecretKey,
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"), "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard",
-	)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
+	stdout, err := c.RunAs(ctx, t, endpoint, core.BootstrapAccessKey, core.BootstrapSecretKey, args...)
 	if err != nil {
-		return fmt.Errorf("aws %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return err
 	}
 	if out != nil {
 		if err := json.Unmarshal(stdout, out); err != nil {
@@ -113,7 +91,7 @@ func TestAWSCLISeed(t *testing.T) {
 	s := newServer(t)
 	subnet := s.subnets[0]
 	for _, cli := range findAWSCLIs(t) {
-		t.Run(cli.name, func(t *testing.T) {
+		t.Run(cli.Name, func(t *testing.T) {
 			must := func(out any, args ...string) {
 				t.Helper()
 				if err := cli.run(t, s.url, out, args...); err != nil {
@@ -126,7 +104,7 @@ func TestAWSCLISeed(t *testing.T) {
 					t.Errorf("%s = %v, want %v", field, got, want)
 				}
 			}
-			name := "cli-" + cli.name
+			name := "cli-" + cli.Name
 
 			var lbs struct{ LoadBalancers []cliLB }
 			must(&lbs, "elbv2", "create-load-balancer", "--name", name, "--type", "network", "--scheme", "internal",

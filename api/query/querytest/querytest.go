@@ -558,10 +558,16 @@ func AWSCLIs(t testing.TB) []CLI {
 	return clis
 }
 
-// Run runs the CLI against endpoint with throwaway credentials and no
-// configuration, and returns its standard output. A failed run's error
-// carries its standard error.
+// Run runs the CLI against endpoint with throwaway credentials; see RunAs.
 func (c CLI) Run(ctx context.Context, t testing.TB, endpoint string, args ...string) ([]byte, error) {
+	return c.RunAs(ctx, t, endpoint, "AKIDEXAMPLE", "secret", args...)
+}
+
+// RunAs runs the CLI against endpoint with the credentials and no
+// configuration, retries or pager (JSON output, region us-east-1), and
+// returns its standard output. A failed run's error carries its standard
+// error, where the CLI prints the AWS error code.
+func (c CLI) RunAs(ctx context.Context, t testing.TB, endpoint, key, secret string, args ...string) ([]byte, error) {
 	dir := t.TempDir()
 	cmd := exec.CommandContext(ctx, c.Path, append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
 	for _, kv := range os.Environ() {
@@ -570,7 +576,7 @@ func (c CLI) Run(ctx context.Context, t testing.TB, endpoint string, args ...str
 		}
 	}
 	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID="+key, "AWS_SECRET_ACCESS_KEY="+secret, "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard",
 	)
