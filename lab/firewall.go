@@ -18,10 +18,16 @@ import (
 //	table inet privlink
 //	  set router          router addresses (gateways, resolver); instances
 //	                      always reach them, as AWS's DNS is never filtered
-//	  map egress          instance address → jump to its groups' egress chain
+//	  set endpoints       endpoint interface addresses
+//	  map egress          instance address → jump to its groups' egress chain;
+//	                      load balancer node → goto admit-ingress
 //	  map ingress         instance or endpoint address → jump to its groups'
-//	                      ingress chain; load balancer address → accept
-//	  chain forward       hook forward, instance → instance
+//	                      ingress chain; load balancer node → accept
+//	  chain prerouting    hook prerouting at mangle priority, before the
+//	                      endpoint NAT: new flows to an endpoint → endpoint-new
+//	  chain endpoint-new  egress map, else drop
+//	  chain forward       hook forward, instance → instance; flows the
+//	                      endpoint NAT translated were judged in prerouting
 //	  chain input         hook input, instance → an address of the router
 //	  chain output        hook output, router (load balancer node) → instance
 //	  chain admit-ingress egress has admitted a new flow; ingress decides
@@ -46,7 +52,10 @@ const (
 	setRouter    = "router"
 	mapEgress    = "egress"
 	mapIngress   = "ingress"
+	setEndpoints = "endpoints"
 	chainAdmitIn = "admit-ingress"
+	// chainEndpointNew judges a new flow to an endpoint interface.
+	chainEndpointNew = "endpoint-new"
 )
 
 // ruleset is a compiled firewall: what goes into the table, in order.
@@ -69,10 +78,13 @@ type mapElem struct {
 	verdict verdict
 }
 
-// nfChain is a chain; hook is "" for a regular chain.
+// nfChain is a chain; hook is "" for a regular chain. Base chains have
+// filter priority and drop what no rule accepts, except prerouting, which
+// runs at mangle priority (before destination NAT) and lets through what it
+// does not drop.
 type nfChain struct {
 	name  string
-	hook  string // "forward", "input" or "output"
+	hook  string // "prerouting", "forward", "input" or "output"
 	rules []nfRule
 }
 
@@ -80,6 +92,7 @@ type nfChain struct {
 // are evaluated.
 type nfRule struct {
 	ctState  uint32 // match when any of these ct state bits is set
+	ctDNAT   bool   // the flow's destination was translated
 	iifLo    bool   // the packet came in on lo
 	oifLo    bool   // the packet goes out on lo
 	notIPv4  bool   // the packet is not IPv4
@@ -121,7 +134,12 @@ const (
 	ctInvalid     = 1
 	ctEstablished = 2
 	ctRelated     = 4
+	ctNew         = 8
 )
+
+// ctStatusDNAT is conntrack's status bit of a flow whose destination was
+// translated.
+const ctStatusDNAT = 1 << 5
 
 // IP protocol numbers the rules name.
 const (
@@ -171,6 +189,7 @@ func (c *compiler) compile(router []netip.Addr) {
 	slices.SortStableFunc(ifaces, func(a, b Interface) int { return a.Addr.Compare(b.Addr) })
 
 	var egress, ingress []mapElem
+	var endpoints []addrRange
 	seen := map[netip.Addr]bool{}
 	for _, in := range ifaces {
 		if !in.Addr.Is4() {
@@ -191,10 +210,14 @@ func (c *compiler) compile(router []netip.Addr) {
 				ingress = append(ingress, mapElem{in.Addr, v})
 			}
 		case KindEndpoint:
+			endpoints = append(endpoints, addrRange{in.Addr, in.Addr})
 			if v, ok := c.groupsVerdict(in.Groups, "ingress"); ok {
 				ingress = append(ingress, mapElem{in.Addr, v})
 			}
 		case KindLoadBalancer:
+			// A node has no security group: it sends to anyone (whose
+			// ingress rules then judge it) and anyone may reach it.
+			egress = append(egress, mapElem{in.Addr, verdict{kind: vGoto, chain: chainAdmitIn}})
 			ingress = append(ingress, mapElem{in.Addr, verdict{kind: vAccept}})
 		default:
 			c.errorf("lab: interface %v: unknown kind %v", in.Addr, in.Kind)
@@ -209,6 +232,7 @@ func (c *compiler) compile(router []netip.Addr) {
 	}
 	c.rs.sets = append(c.rs.sets,
 		nfSet{name: setRouter, ranges: mergeRanges(routerRanges)},
+		nfSet{name: setEndpoints, ranges: mergeRanges(endpoints)},
 		nfSet{name: mapEgress, isMap: true, elems: egress},
 		nfSet{name: mapIngress, isMap: true, elems: ingress},
 	)
@@ -222,7 +246,18 @@ func (c *compiler) compile(router []netip.Addr) {
 	notIPv4 := nfRule{notIPv4: true, proto: -1, verdict: verdict{kind: vDrop}}
 	accept := verdict{kind: vAccept}
 	c.rs.chains = append(c.rs.chains,
+		// An endpoint's listeners are translated towards a transit link
+		// before the filter hooks, so its new flows are judged here, on the
+		// address the client asked for, and forward lets them through.
+		nfChain{name: "prerouting", hook: "prerouting", rules: []nfRule{
+			{ctState: ctNew, dst: addrMatch{set: setEndpoints}, proto: -1, verdict: verdict{kind: vJump, chain: chainEndpointNew}},
+		}},
+		nfChain{name: chainEndpointNew, rules: []nfRule{
+			{proto: -1, vmap: &vmapMatch{name: mapEgress}},
+			{proto: -1, verdict: verdict{kind: vDrop}},
+		}},
 		nfChain{name: "forward", hook: "forward", rules: append(slices.Clone(stateful),
+			nfRule{ctDNAT: true, proto: -1, verdict: accept},
 			notIPv4,
 			nfRule{proto: -1, vmap: &vmapMatch{name: mapEgress}},
 		)},
@@ -455,7 +490,11 @@ func (rs *ruleset) String() string {
 	}
 	for _, ch := range rs.chains {
 		fmt.Fprintf(&b, "\n\tchain %s {\n", ch.name)
-		if ch.hook != "" {
+		switch ch.hook {
+		case "":
+		case "prerouting":
+			fmt.Fprintf(&b, "\t\ttype filter hook %s priority mangle; policy accept;\n", ch.hook)
+		default:
 			fmt.Fprintf(&b, "\t\ttype filter hook %s priority filter; policy drop;\n", ch.hook)
 		}
 		for _, r := range ch.rules {
@@ -498,12 +537,15 @@ func (r nfRule) String() string {
 		for _, s := range []struct {
 			bit  uint32
 			name string
-		}{{ctInvalid, "invalid"}, {ctEstablished, "established"}, {ctRelated, "related"}} {
+		}{{ctInvalid, "invalid"}, {ctEstablished, "established"}, {ctRelated, "related"}, {ctNew, "new"}} {
 			if r.ctState&s.bit != 0 {
 				names = append(names, s.name)
 			}
 		}
 		parts = append(parts, "ct state "+strings.Join(names, ","))
+	}
+	if r.ctDNAT {
+		parts = append(parts, "ct status dnat")
 	}
 	if r.iifLo {
 		parts = append(parts, `iif "lo"`)

@@ -35,8 +35,11 @@ func (rs *ruleset) install(nsFD int) error {
 			if !ok {
 				return fmt.Errorf("nftables: chain %s: unknown hook %q", ch.name, ch.hook)
 			}
-			drop := nftables.ChainPolicyDrop
-			nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, hook, nftables.ChainPriorityFilter, &drop
+			policy, prio := nftables.ChainPolicyDrop, nftables.ChainPriorityFilter
+			if ch.hook == "prerouting" {
+				policy, prio = nftables.ChainPolicyAccept, nftables.ChainPriorityMangle
+			}
+			nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, hook, prio, &policy
 		}
 		chains[ch.name] = c.AddChain(nc)
 	}
@@ -121,9 +124,10 @@ func tableExists(nsFD int) (bool, error) {
 }
 
 var hooks = map[string]*nftables.ChainHook{
-	"forward": nftables.ChainHookForward,
-	"input":   nftables.ChainHookInput,
-	"output":  nftables.ChainHookOutput,
+	"prerouting": nftables.ChainHookPrerouting,
+	"forward":    nftables.ChainHookForward,
+	"input":      nftables.ChainHookInput,
+	"output":     nftables.ChainHookOutput,
 }
 
 // intervalElements encodes disjoint sorted ranges as nft(8) does: each
@@ -175,6 +179,14 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
 				Mask: binaryutil.NativeEndian.PutUint32(r.ctState), Xor: make([]byte, 4)},
+			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+		)
+	}
+	if r.ctDNAT {
+		e = append(e,
+			&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+				Mask: binaryutil.NativeEndian.PutUint32(ctStatusDNAT), Xor: make([]byte, 4)},
 			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
 		)
 	}

@@ -37,6 +37,12 @@ type Lab struct {
 	// objects cost nothing. A missing record means: check the kernel.
 	vpcs  map[string]*vpcRecord
 	insts map[string]string // instance ID → fingerprint of what was realised
+	// nats records the NAT realised in each router or node namespace:
+	// namespace name → fingerprint.
+	nats map[string]string
+	// transit hands out transit link addresses, kept in the state
+	// directory so that they survive restarts.
+	transit *transitAddrs
 	// children are user data processes this process started and has not
 	// reaped yet: pid → instance ID.
 	children map[int]string
@@ -65,6 +71,7 @@ func New(cfg Config) (*Lab, error) {
 	return &Lab{
 		cfg: cfg, log: log, ipPath: ipPath,
 		vpcs: map[string]*vpcRecord{}, insts: map[string]string{}, children: map[int]string{},
+		nats: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
 	}, nil
 }
 
@@ -84,6 +91,7 @@ func (l *Lab) Forget() {
 	defer l.mu.Unlock()
 	clear(l.vpcs)
 	clear(l.insts)
+	clear(l.nats)
 }
 
 // Apply converges the lab on spec: it builds what is missing, repairs what
@@ -114,6 +122,7 @@ func (l *Lab) Apply(ctx context.Context, spec Spec) Status {
 	for _, v := range vpcs {
 		l.applyVPC(ctx, v, &st)
 	}
+	l.applyTransit(ctx, vpcs, &st)
 	for _, name := range existing {
 		if kind, id := l.owned(name); kind == vpcIDPrefix && !wantNS[name] {
 			st.fail(id, l.removeRouter(ctx, id))
@@ -194,7 +203,7 @@ func (l *Lab) owned(name string) (kind, id string) {
 	rest, ok := strings.CutPrefix(name, l.cfg.Prefix+"-")
 	switch {
 	case !ok:
-	case strings.HasPrefix(rest, instanceIDPrefix) && validInstanceID(rest) == nil:
+	case (strings.HasPrefix(rest, instanceIDPrefix) || isNode(rest)) && validInstanceID(rest) == nil:
 		return instanceIDPrefix, rest
 	case strings.HasPrefix(rest, vpcIDPrefix) && validVPCID(rest) == nil:
 		return vpcIDPrefix, rest
@@ -281,6 +290,9 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 	}
 
 	keep := map[string]bool{}
+	for _, e := range v.Endpoints {
+		keep[transitName(e.Node)] = true
+	}
 	for _, in := range v.Instances {
 		keep[vethName(in.ID)] = true
 		if err := ctx.Err(); err != nil {
@@ -485,6 +497,10 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 		return fmt.Errorf("default route via %v: %w", in.Gateway, err)
 	}
 
+	if isNode(in.ID) {
+		// A node forwards what arrives over transit links to targets.
+		return inst.sysctl(sysctl{"net/ipv4/ip_forward", "1"})
+	}
 	if err := writeResolvConf(name, v.Resolver); err != nil {
 		return err
 	}
@@ -569,6 +585,7 @@ func (l *Lab) removeInstance(ctx context.Context, id string) error {
 		return fmt.Errorf("lab: remove instance %s: %w", id, err)
 	}
 	delete(l.insts, id)
+	delete(l.nats, name)
 	l.log.Info("lab: instance removed", "instance", id, "netns", name)
 	return nil
 }
@@ -583,6 +600,7 @@ func (l *Lab) removeRouter(ctx context.Context, id string) error {
 		return fmt.Errorf("lab: remove VPC %s: %w", id, err)
 	}
 	delete(l.vpcs, id)
+	delete(l.nats, name)
 	l.log.Info("lab: router removed", "vpc", id, "netns", name)
 	return nil
 }

@@ -67,15 +67,47 @@ type VPC struct {
 	LocalAddrs []netip.Addr
 	Instances  []Instance
 	Firewall   Firewall
+	// Endpoints are the listeners of the VPC's endpoint interfaces. New
+	// flows to each address and port are translated by the router's kernel
+	// and sent over a transit link to a load balancer node (an Instance
+	// with Forwards, in any VPC), which translates them again towards a
+	// target: the same path as AWS's Hyperplane, with no process copying
+	// bytes. The security groups of the endpoint interface apply first.
+	Endpoints []EndpointForward
 }
 
-// Instance is one instance namespace with a veth to its VPC's router.
+// EndpointForward is one listener of an endpoint interface.
+type EndpointForward struct {
+	Addr netip.AddrPort // the interface's address and the listener's port
+	Node string         // the load balancer node that carries its flows (an Instance ID, "eni-…")
+}
+
+// Instance is one namespace with a veth to its VPC's router: an EC2
+// instance ("i-…"), or a load balancer node ("eni-…", the node's network
+// interface), which is where privlink's health checks start and where
+// endpoint flows arriving over transit links are sent on to targets from
+// the node's own address.
 type Instance struct {
-	ID       string       // "i-" and hex digits
+	ID       string       // "i-" or "eni-", and hex digits
 	Addr     netip.Prefix // address and subnet length, e.g. 10.0.1.5/24
 	Gateway  netip.Addr   // the subnet's router address
 	UserData []byte       // run once, when the instance's namespace is made
+	// Forwards are a load balancer node's listeners (nodes only).
+	Forwards []Forward
 }
+
+// Forward is one listener of a load balancer node: where the flows that
+// endpoints send to its port go.
+type Forward struct {
+	Port uint16
+	// Targets receive new flows, spread by a hash of the flow; established
+	// flows stay with their target when the list changes (which is how a
+	// deregistered target drains). Without targets, new flows are refused.
+	Targets []netip.AddrPort
+}
+
+// isNode reports whether an instance ID names a load balancer node.
+func isNode(id string) bool { return strings.HasPrefix(id, nodeIDPrefix) }
 
 // Firewall is the security groups of a VPC and the interfaces they guard.
 type Firewall struct {
@@ -165,19 +197,32 @@ func (s *Status) fail(id string, err error) {
 const (
 	vpcIDPrefix      = "vpc-"
 	instanceIDPrefix = "i-"
+	nodeIDPrefix     = "eni-"
 )
 
 func routerNS(prefix, vpcID string) string        { return prefix + "-" + vpcID }
 func instanceNS(prefix, instanceID string) string { return prefix + "-" + instanceID }
 
-// vethName is the router side of an instance's veth: "v" and the last 14
-// hex digits of the ID, which fits IFNAMSIZ.
+// vethName is the router side of an instance's veth: "v" (instances) or
+// "n" (nodes) and the last 14 hex digits of the ID, which fits IFNAMSIZ.
 func vethName(instanceID string) string {
-	h := strings.TrimPrefix(instanceID, instanceIDPrefix)
+	if isNode(instanceID) {
+		return "n" + last14(instanceID)
+	}
+	return "v" + last14(instanceID)
+}
+
+// transitName is one end of a transit link: "t" and the last 14 hex digits
+// of the ID of what is at the other end (a node, seen from a router; a
+// VPC, seen from a node).
+func transitName(peerID string) string { return "t" + last14(peerID) }
+
+func last14(id string) string {
+	_, h, _ := strings.Cut(id, "-")
 	if len(h) > 14 {
 		h = h[len(h)-14:]
 	}
-	return "v" + h
+	return h
 }
 
 func validVPCID(id string) error {
@@ -189,8 +234,11 @@ func validVPCID(id string) error {
 
 func validInstanceID(id string) error {
 	h, ok := strings.CutPrefix(id, instanceIDPrefix)
+	if !ok {
+		h, ok = strings.CutPrefix(id, nodeIDPrefix)
+	}
 	if !ok || h == "" || len(h) > 32 || strings.Trim(h, "0123456789abcdef") != "" {
-		return fmt.Errorf("lab: invalid instance ID %q: want i- and lowercase hex digits", id)
+		return fmt.Errorf("lab: invalid instance ID %q: want i- or eni- and lowercase hex digits", id)
 	}
 	return nil
 }

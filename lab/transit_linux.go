@@ -1,0 +1,356 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// The endpoint data path, all in the kernel:
+//
+//	client → endpoint address:port, in the consumer VPC's router:
+//	  filter: the endpoint interface's security groups judge the new flow
+//	  nat prerouting: dnat to the node's transit address (same port)
+//	  nat postrouting: snat to the router's transit address
+//	→ transit link (a veth) → the load balancer node's namespace:
+//	  nat prerouting: dnat to a target, chosen by a hash of the flow
+//	  nat postrouting: snat to the node's own address in its subnet
+//	→ the provider VPC's router: the target's security groups judge a
+//	  flow from the node's address, as from any instance
+//	→ target.
+//
+// Conntrack in both namespaces carries every later packet of the flow and
+// the answers back, so a flow stays with its target when the target list
+// changes (a deregistered target drains), and half-close, resets and
+// window sizes pass end to end, as through an NLB.
+
+// natTable is the name of the NAT table in routers and nodes; the
+// security groups' table (inet privlink) is separate, so each is replaced
+// without touching the other.
+const natTable = "privlink-nat"
+
+// applyTransit realises every VPC's endpoint listeners and every node's
+// forwards. It runs after every VPC's namespaces exist.
+func (l *Lab) applyTransit(ctx context.Context, vpcs []VPC, st *Status) {
+	nodes := map[string]Instance{}
+	var ids []string
+	for _, v := range vpcs {
+		ids = append(ids, v.ID)
+		for _, in := range v.Instances {
+			if isNode(in.ID) {
+				nodes[in.ID] = in
+				ids = append(ids, in.ID)
+			}
+		}
+	}
+	addrs, err := l.transit.assign(ids)
+	if err != nil {
+		for _, v := range vpcs {
+			st.fail(v.ID, err)
+		}
+		return
+	}
+	for _, v := range vpcs {
+		if err := ctx.Err(); err != nil {
+			st.fail(v.ID, err)
+			continue
+		}
+		st.fail(v.ID, l.applyRouterNAT(v, nodes, addrs))
+	}
+	for _, id := range sortedKeys(nodes) {
+		if err := ctx.Err(); err != nil {
+			st.fail(id, err)
+			continue
+		}
+		st.fail(id, l.applyNodeNAT(nodes[id], addrs[id]))
+	}
+}
+
+// applyRouterNAT builds a router's transit links and its half of the NAT.
+func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]netip.Addr) error {
+	name := l.RouterNamespace(v.ID)
+	own := addrs[v.ID]
+	var errs []error
+	var rules []natRule
+	linked := map[string]bool{}
+	eps := slices.Clone(v.Endpoints)
+	slices.SortFunc(eps, func(a, b EndpointForward) int { return a.Addr.Compare(b.Addr) })
+	for _, e := range eps {
+		n, ok := nodes[e.Node]
+		if !ok || !e.Addr.Addr().Is4() {
+			errs = append(errs, fmt.Errorf("lab: endpoint %v: node %q is not in the spec", e.Addr, e.Node))
+			continue
+		}
+		linked[n.ID] = true
+		rules = append(rules, natRule{text: fmt.Sprintf("ip daddr %v tcp dport %d dnat to %v", e.Addr.Addr(), e.Addr.Port(), addrs[n.ID]),
+			exprs: concat(matchDaddr(e.Addr.Addr()), matchTCPDport(e.Addr.Port()), dnat(netip.AddrPortFrom(addrs[n.ID], 0)))})
+	}
+	post := []natRule{{text: fmt.Sprintf("oifname \"t*\" snat to %v", own),
+		exprs: concat(matchOifPrefix("t"), snat(own))}}
+	if len(rules) == 0 {
+		post = nil
+	}
+	fp := fmt.Sprint(own, rules, post, sortedKeys(linked))
+	if l.nats[name] == fp {
+		return errors.Join(errs...)
+	}
+	delete(l.nats, name)
+	r, err := openNS(name)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	defer r.close()
+	for _, id := range sortedKeys(linked) {
+		if err := l.ensureTransit(r, v.ID, own, id, addrs[id]); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("lab: transit link %s ↔ %s: %w", v.ID, id, err))...)
+		}
+	}
+	if err := installNAT(r.fd(), rules, post); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("lab: NAT of %s: %w", v.ID, err))...)
+	}
+	l.nats[name] = fp
+	if len(rules) > 0 {
+		l.log.Info("lab: endpoint NAT installed", "vpc", v.ID, "listeners", len(rules), "nodes", len(linked))
+	}
+	return errors.Join(errs...)
+}
+
+// applyNodeNAT installs a node's half of the NAT: each listener port to its
+// targets, and the node's address as the source.
+func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
+	name := l.InstanceNamespace(n.ID)
+	var pre []natRule
+	fwds := slices.Clone(n.Forwards)
+	slices.SortFunc(fwds, func(a, b Forward) int { return int(a.Port) - int(b.Port) })
+	for _, f := range fwds {
+		ts := slices.Clone(f.Targets)
+		slices.SortFunc(ts, netip.AddrPort.Compare)
+		ts = slices.Compact(ts)
+		ts = slices.DeleteFunc(ts, func(t netip.AddrPort) bool { return !t.Addr().Is4() })
+		for i, t := range ts {
+			m := concat(matchIifPrefix("t"), matchTCPDport(f.Port))
+			text := fmt.Sprintf("iifname \"t*\" tcp dport %d", f.Port)
+			if len(ts) > 1 {
+				m = append(m,
+					&expr.Hash{Type: expr.HashTypeSym, Modulus: uint32(len(ts)), DestRegister: 1},
+					&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(i))})
+				text += fmt.Sprintf(" symhash mod %d %d", len(ts), i)
+			}
+			pre = append(pre, natRule{text: text + " dnat to " + t.String(), exprs: append(m, dnat(t)...)})
+		}
+	}
+	post := []natRule{{text: fmt.Sprintf("ip saddr %v oifname \"eth0\" snat to %v", transitPool, n.Addr.Addr()),
+		exprs: concat(matchSaddrPrefix(transitPool), matchOifName("eth0"), snat(n.Addr.Addr()))}}
+	fp := fmt.Sprint(own, pre, post)
+	if l.nats[name] == fp {
+		return nil
+	}
+	delete(l.nats, name)
+	ns, err := openNS(name)
+	if err != nil {
+		return err
+	}
+	defer ns.close()
+	if err := installNAT(ns.fd(), pre, post); err != nil {
+		return fmt.Errorf("lab: NAT of node %s: %w", n.ID, err)
+	}
+	l.nats[name] = fp
+	l.log.Info("lab: node NAT installed", "node", n.ID, "rules", len(pre))
+	return nil
+}
+
+// ensureTransit makes the veth between a router and a node, with the
+// router's transit address on its end and the node's on the other, and a
+// route to each other's.
+func (l *Lab) ensureTransit(r *nsConn, vpcID string, own netip.Addr, nodeID string, peer netip.Addr) error {
+	node, err := openNS(l.InstanceNamespace(nodeID))
+	if err != nil {
+		return err
+	}
+	defer node.close()
+	rname, nname := transitName(nodeID), transitName(vpcID)
+	rl, err := r.link(rname)
+	if err != nil {
+		return err
+	}
+	nl, err := node.link(nname)
+	if err != nil {
+		return err
+	}
+	if !paired(rl, nl) {
+		if rl != nil {
+			if err := r.nl.LinkDel(rl); err != nil && !isNotFound(err) {
+				return fmt.Errorf("delete stale %s: %w", rname, err)
+			}
+		}
+		if nl, _ = node.link(nname); nl != nil {
+			if err := node.nl.LinkDel(nl); err != nil && !isNotFound(err) {
+				return fmt.Errorf("delete stale %s: %w", nname, err)
+			}
+		}
+		veth := &netlink.Veth{
+			LinkAttrs:     netlink.LinkAttrs{Name: rname},
+			PeerName:      nname,
+			PeerNamespace: netlink.NsFd(node.fd()),
+		}
+		if err := r.nl.LinkAdd(veth); err != nil {
+			return fmt.Errorf("create veth %s/%s: %w", rname, nname, err)
+		}
+		if rl, err = r.link(rname); err == nil && rl == nil {
+			err = fmt.Errorf("veth %s vanished", rname)
+		}
+		if err != nil {
+			return err
+		}
+		if nl, err = node.link(nname); err == nil && nl == nil {
+			err = fmt.Errorf("veth %s vanished", nname)
+		}
+		if err != nil {
+			return err
+		}
+		l.log.Info("lab: transit link created", "vpc", vpcID, "node", nodeID)
+	}
+	for _, end := range []struct {
+		c         *nsConn
+		link      netlink.Link
+		own, peer netip.Addr
+	}{{r, rl, own, peer}, {node, nl, peer, own}} {
+		if err := end.c.setAddrs(end.link, map[netip.Prefix]bool{netip.PrefixFrom(end.own, 32): true}, nil); err != nil {
+			return err
+		}
+		if err := end.c.nl.LinkSetUp(end.link); err != nil {
+			return fmt.Errorf("%s up: %w", end.link.Attrs().Name, err)
+		}
+		if err := end.c.setRoutes(end.link, netip.PrefixFrom(end.peer, 32)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// natRule is one rule and its nft(8)-like text, which fingerprints it.
+type natRule struct {
+	text  string
+	exprs []expr.Any
+}
+
+func (r natRule) String() string { return r.text }
+
+// installNAT replaces the namespace's NAT table in one batch, as install
+// does the filter table. Conntrack keeps the translations of established
+// flows across the swap.
+func installNAT(nsFD int, pre, post []natRule) error {
+	c, err := nftables.New(nftables.WithNetNSFd(nsFD), nftables.WithSockOptions(batchBuffers))
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: natTable}
+	c.AddTable(t)
+	c.DelTable(t)
+	c.AddTable(t)
+	accept := nftables.ChainPolicyAccept
+	for _, ch := range []struct {
+		name  string
+		hook  *nftables.ChainHook
+		prio  *nftables.ChainPriority
+		rules []natRule
+	}{
+		{"prerouting", nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest, pre},
+		{"postrouting", nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource, post},
+	} {
+		nc := c.AddChain(&nftables.Chain{Name: ch.name, Table: t, Type: nftables.ChainTypeNAT, Hooknum: ch.hook, Priority: ch.prio, Policy: &accept})
+		for _, r := range ch.rules {
+			c.AddRule(&nftables.Rule{Table: t, Chain: nc, Exprs: r.exprs})
+		}
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables: replace table %s: %w", natTable, err)
+	}
+	return nil
+}
+
+func concat(parts ...[]expr.Any) []expr.Any {
+	var out []expr.Any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func matchDaddr(a netip.Addr) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offDaddr, Len: 4},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: a.AsSlice()},
+	}
+}
+
+func matchSaddrPrefix(p netip.Prefix) []expr.Any {
+	mask := binaryutil.BigEndian.PutUint32(^uint32(0) << (32 - p.Bits()))
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offSaddr, Len: 4},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Masked().Addr().AsSlice()},
+	}
+}
+
+func matchTCPDport(port uint16) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offDport, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(port)},
+	}
+}
+
+// matchIifPrefix and matchOifPrefix match interface names that start with
+// prefix, as nft(8)'s "t*" does: compare only the prefix's bytes.
+func matchIifPrefix(prefix string) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte(prefix)},
+	}
+}
+
+func matchOifPrefix(prefix string) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte(prefix)},
+	}
+}
+
+// matchOifName matches one interface name exactly (names are NUL-padded
+// to IFNAMSIZ in the register).
+func matchOifName(name string) []expr.Any {
+	data := make([]byte, unix.IFNAMSIZ)
+	copy(data, name)
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: data},
+	}
+}
+
+// dnat translates the destination to to (its port too, unless 0).
+func dnat(to netip.AddrPort) []expr.Any {
+	e := []expr.Any{&expr.Immediate{Register: 1, Data: to.Addr().AsSlice()}}
+	n := &expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1}
+	if to.Port() != 0 {
+		e = append(e, &expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(to.Port())})
+		n.RegProtoMin = 2
+	}
+	return append(e, n)
+}
+
+func snat(to netip.Addr) []expr.Any {
+	return []expr.Any{
+		&expr.Immediate{Register: 1, Data: to.AsSlice()},
+		&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1},
+	}
+}

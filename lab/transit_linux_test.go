@@ -1,0 +1,196 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/privlink/privlink/netns"
+)
+
+var (
+	vpcP, vpcC     = "vpc-0000000000000000e", "vpc-0000000000000000f"
+	nodeP          = "eni-00000000000000001"
+	t1, t2, t3     = instID(0xe1), instID(0xe2), instID(0xe3)
+	c1, c2         = instID(0xf1), instID(0xf2)
+	endpointC      = netip.MustParseAddr("10.0.1.100")
+	transitTargets = []netip.AddrPort{netip.MustParseAddrPort("10.0.1.10:80")}
+)
+
+// transitSpec is a provider VPC P with targets t1 (admits TCP from the
+// VPC), t2 (admits nothing) and t3 (like t1), and a load balancer node; and
+// a consumer VPC C with the same CIDR, whose client c1 has t1's address,
+// an endpoint interface admitting c1 only, and listeners 80 (→ targets),
+// 81 (→ t2) and 82 (no targets).
+func transitSpec(targets80 []netip.AddrPort) Spec {
+	ip := netip.MustParseAddr
+	cidr := netip.MustParsePrefix("10.0.0.0/16")
+	p := VPC{
+		ID: vpcP, CIDR: cidr, RouterAddrs: addrs("10.0.1.1"),
+		Firewall: Firewall{Groups: map[string]Group{
+			"sg-target": {Ingress: []Rule{{Protocol: "tcp", FromPort: 80, ToPort: 80, Sources: pfx("10.0.0.0/16")}}},
+			"sg-closed": {},
+		}},
+	}
+	for _, x := range []struct{ id, addr, group string }{
+		{t1, "10.0.1.10/24", "sg-target"}, {t2, "10.0.1.11/24", "sg-closed"}, {t3, "10.0.1.12/24", "sg-target"},
+	} {
+		a := netip.MustParsePrefix(x.addr)
+		p.Instances = append(p.Instances, Instance{ID: x.id, Addr: a, Gateway: ip("10.0.1.1")})
+		p.Firewall.Interfaces = append(p.Firewall.Interfaces, Interface{Addr: a.Addr(), Kind: KindInstance, Groups: []string{x.group}})
+	}
+	p.Instances = append(p.Instances, Instance{
+		ID: nodeP, Addr: netip.MustParsePrefix("10.0.1.6/24"), Gateway: ip("10.0.1.1"),
+		Forwards: []Forward{
+			{Port: 80, Targets: targets80},
+			{Port: 81, Targets: []netip.AddrPort{netip.MustParseAddrPort("10.0.1.11:80")}},
+			{Port: 82},
+		},
+	})
+	p.Firewall.Interfaces = append(p.Firewall.Interfaces, Interface{Addr: ip("10.0.1.6"), Kind: KindLoadBalancer})
+
+	c := VPC{
+		ID: vpcC, CIDR: cidr, RouterAddrs: addrs("10.0.1.1"), LocalAddrs: []netip.Addr{endpointC},
+		Firewall: Firewall{Groups: map[string]Group{
+			"sg-client":   {Egress: []Rule{{Protocol: "all", Sources: pfx("0.0.0.0/0")}}},
+			"sg-endpoint": {Ingress: []Rule{{Protocol: "tcp", FromPort: 80, ToPort: 82, Sources: pfx("10.0.1.10")}}},
+		}},
+	}
+	for _, x := range []struct{ id, addr string }{{c1, "10.0.1.10/24"}, {c2, "10.0.1.11/24"}} {
+		a := netip.MustParsePrefix(x.addr)
+		c.Instances = append(c.Instances, Instance{ID: x.id, Addr: a, Gateway: ip("10.0.1.1")})
+		c.Firewall.Interfaces = append(c.Firewall.Interfaces, Interface{Addr: a.Addr(), Kind: KindInstance, Groups: []string{"sg-client"}})
+	}
+	c.Firewall.Interfaces = append(c.Firewall.Interfaces, Interface{Addr: endpointC, Kind: KindEndpoint, Groups: []string{"sg-endpoint"}})
+	for _, port := range []uint16{80, 81, 82} {
+		c.Endpoints = append(c.Endpoints, EndpointForward{Addr: netip.AddrPortFrom(endpointC, port), Node: nodeP})
+	}
+	return Spec{VPCs: []VPC{p, c}}
+}
+
+// TestTransit drives the kernel endpoint path: consumer router NAT →
+// transit link → node NAT → target, with overlapping VPCs.
+func TestTransit(t *testing.T) {
+	requireRoot(t)
+	cfg := Config{
+		Prefix:   fmt.Sprintf("plt-tr%d", os.Getpid()),
+		StateDir: filepath.Join(t.TempDir(), "lab"),
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+	}
+	t.Cleanup(func() {
+		if err := Clean(cfg.Prefix); err != nil {
+			t.Error(err)
+		}
+	})
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, l, transitSpec(transitTargets))
+
+	ns := l.InstanceNamespace
+	listenPeer(t, ns(t1), "t1", "10.0.1.10:80")
+	listenPeer(t, ns(t2), "t2", "10.0.1.11:80")
+	listenPeer(t, ns(t3), "t3", "10.0.1.12:80")
+	ep := func(port int) string { return fmt.Sprintf("%v:%d", endpointC, port) }
+
+	t.Run("flows", func(t *testing.T) {
+		for _, c := range []flow{
+			// c1 has t1's address: the target sees the node, never the
+			// client, and the overlap does not matter.
+			{name: "endpoint → target; the target sees the node", from: ns(c1), to: ep(80), want: ok, banner: "t1 10.0.1.6"},
+			{name: "endpoint's security group does not admit c2", from: ns(c2), to: ep(80), want: timeout},
+			{name: "target's security group does not admit the node", from: ns(c1), to: ep(81), want: timeout},
+			{name: "no targets: refused", from: ns(c1), to: ep(82), want: refused},
+			{name: "a port the endpoint's group does not admit", from: ns(c1), to: ep(83), want: timeout},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				got := dial(t, c.from, c.src, c.to)
+				if !c.matches(got.result) || (c.banner != "" && got.banner != c.banner) {
+					t.Errorf("%s → %s: got %v %q, want %v %q\n%s", c.from, c.to, got.result, got.banner, c.want, c.banner, got.output)
+				}
+			})
+		}
+	})
+
+	t.Run("a removed target drains; new flows go to the new one", func(t *testing.T) {
+		client, err := netns.Open(ns(c1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		held, err := client.DialTCP(ctx, netip.Addr{}, netip.MustParseAddrPort(ep(80)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.Close()
+		r := bufio.NewReader(held)
+		if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "t1 ") {
+			t.Fatalf("held flow greeted %q, want t1", line)
+		}
+
+		apply(t, l, transitSpec([]netip.AddrPort{netip.MustParseAddrPort("10.0.1.12:80")}))
+
+		if got := dial(t, ns(c1), "", ep(80)); got.result != ok || got.banner != "t3 10.0.1.6" {
+			t.Errorf("new flow after the change: %v %q, want t3", got.result, got.banner)
+		}
+		_ = held.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(held, "still there\n"); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := r.ReadString('\n'); line != "still there\n" {
+			t.Errorf("held flow after the change echoed %q, %v; want it to carry on to t1", line, err)
+		}
+	})
+
+	t.Run("removing the endpoint's listeners stops new flows", func(t *testing.T) {
+		spec := transitSpec(transitTargets)
+		spec.VPCs[1].Endpoints = nil
+		apply(t, l, spec)
+		if got := dial(t, ns(c1), "", ep(80)); got.result == ok {
+			t.Errorf("after removal: %v %q, want no connection", got.result, got.banner)
+		}
+	})
+}
+
+// listenPeer serves "banner peer-address" on addr inside the namespace,
+// then echoes what the client sends, until the test ends.
+func listenPeer(t *testing.T, nsName, banner, addr string) {
+	t.Helper()
+	ns, err := netns.Open(nsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	ln, err := ns.ListenTCP(netip.MustParseAddrPort(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+				fmt.Fprintf(c, "%s %s\n", banner, host)
+				_, _ = io.Copy(c, c)
+			}(c)
+		}
+	}()
+}
