@@ -3,6 +3,7 @@ package reconcile
 import (
 	"net/netip"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/privlink/privlink/core"
@@ -31,8 +32,15 @@ func endpointCarriesTraffic(ep *core.VpcEndpoint) bool {
 // desiredLab derives the lab spec: every VPC with its router addresses, the
 // addresses of requester-managed interfaces (endpoints, load balancer nodes)
 // that privlink's sockets use, its live instances and its firewall.
-func desiredLab(s *core.Snapshot) lab.Spec {
+func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 	var spec lab.Spec
+	eps := endpointListeners(s)
+	nodeLB := map[string]*core.LoadBalancer{} // node ENI ID → its load balancer
+	for _, lb := range s.LoadBalancers {
+		for _, n := range lb.Nodes {
+			nodeLB[n.NetworkInterfaceID] = lb
+		}
+	}
 	for _, vpcID := range sortedKeys(s.VPCs) {
 		vpc := s.VPCs[vpcID]
 		v := lab.VPC{ID: vpc.ID, CIDR: vpc.CIDR, Firewall: lab.Firewall{Groups: map[string]lab.Group{}}}
@@ -79,7 +87,22 @@ func desiredLab(s *core.Snapshot) lab.Spec {
 					Addr: eni.PrivateIP, Kind: lab.KindEndpoint, Groups: groups,
 				})
 			case core.InterfaceTypeLoadBalancer:
-				v.LocalAddrs = append(v.LocalAddrs, eni.PrivateIP)
+				// A load balancer node is a namespace of its own, attached
+				// to its subnet like an instance.
+				sub, ok := s.Subnets[eni.SubnetID]
+				lb := nodeLB[eni.ID]
+				if !ok || lb == nil {
+					continue
+				}
+				node := lab.Instance{
+					ID:      eni.ID,
+					Addr:    netip.PrefixFrom(eni.PrivateIP, sub.CIDR.Bits()),
+					Gateway: core.NthAddress(sub.CIDR, 1),
+				}
+				if path == DataPathKernel {
+					node.Forwards = nodeForwards(s, lb)
+				}
+				v.Instances = append(v.Instances, node)
 				v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
 					Addr: eni.PrivateIP, Kind: lab.KindLoadBalancer,
 				})
@@ -88,6 +111,13 @@ func desiredLab(s *core.Snapshot) lab.Spec {
 					v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
 						Addr: eni.PrivateIP, Kind: lab.KindInstance, Groups: eni.SecurityGroupIDs,
 					})
+				}
+			}
+		}
+		if path == DataPathKernel {
+			for _, e := range eps {
+				if e.endpoint.VpcID == vpc.ID {
+					v.Endpoints = append(v.Endpoints, lab.EndpointForward{Addr: e.addr, Node: e.node.NetworkInterfaceID})
 				}
 			}
 		}
@@ -145,12 +175,23 @@ func labRule(r core.SecurityGroupRule, members map[string][]netip.Prefix) lab.Ru
 	return lr
 }
 
-// desiredPlane derives the data-plane configuration: one listener per
-// (endpoint interface, load balancer listener) of every endpoint that carries
-// traffic, and a health-checked target group for every target group a
-// listener forwards to.
-func desiredPlane(s *core.Snapshot, names Namer) dataplane.Config {
-	var cfg dataplane.Config
+// epListener is one listener of an endpoint interface: an endpoint that
+// carries traffic, one of its interfaces, and a listener of a load balancer
+// of its service, with the node that carries the interface's flows (the
+// one in the interface's zone, else the first).
+type epListener struct {
+	endpoint *core.VpcEndpoint
+	service  *core.EndpointService
+	addr     netip.AddrPort // the interface's address, the listener's port
+	zone     string
+	lb       *core.LoadBalancer
+	node     core.LoadBalancerNode
+	group    *core.TargetGroup
+}
+
+// endpointListeners lists every listener of every endpoint interface that
+// carries traffic, in a stable order.
+func endpointListeners(s *core.Snapshot) []epListener {
 	lbByARN := map[string]*core.LoadBalancer{}
 	for _, lb := range s.LoadBalancers {
 		lbByARN[lb.ARN] = lb
@@ -159,18 +200,12 @@ func desiredPlane(s *core.Snapshot, names Namer) dataplane.Config {
 	for _, tg := range s.TargetGroups {
 		tgByARN[tg.ARN] = tg
 	}
-	usedTG := map[string]*core.LoadBalancer{} // target group ID → a load balancer forwarding to it
 	listenersOf := map[string][]*core.Listener{}
 	for _, id := range sortedKeys(s.Listeners) {
 		l := s.Listeners[id]
 		listenersOf[l.LoadBalancerID] = append(listenersOf[l.LoadBalancerID], l)
-		if tg := forwardTarget(l, tgByARN); tg != nil {
-			if _, ok := usedTG[tg.ID]; !ok {
-				usedTG[tg.ID] = s.LoadBalancers[l.LoadBalancerID]
-			}
-		}
 	}
-
+	var out []epListener
 	for _, epID := range sortedKeys(s.Endpoints) {
 		ep := s.Endpoints[epID]
 		if !endpointCarriesTraffic(ep) {
@@ -188,12 +223,15 @@ func desiredPlane(s *core.Snapshot, names Namer) dataplane.Config {
 			}
 			for _, arn := range svc.NetworkLoadBalancerARNs {
 				lb, ok := lbByARN[arn]
-				if !ok {
+				if !ok || len(lb.Nodes) == 0 {
 					continue
 				}
-				backend := dataplane.Backend{Namespace: names.RouterNamespace(lb.VpcID)}
+				node := lb.Nodes[0]
 				for _, n := range lb.Nodes {
-					backend.Nodes = append(backend.Nodes, dataplane.Node{Zone: n.AvailabilityZone, Addr: n.PrivateIP})
+					if n.AvailabilityZone == eni.AvailabilityZone {
+						node = n
+						break
+					}
 				}
 				for _, l := range listenersOf[lb.ID] {
 					tg := forwardTarget(l, tgByARN)
@@ -202,20 +240,88 @@ func desiredPlane(s *core.Snapshot, names Namer) dataplane.Config {
 						continue
 					}
 					seen[addr] = true
-					cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
-						Namespace:     names.RouterNamespace(ep.VpcID),
-						Addr:          addr,
-						Zone:          eni.AvailabilityZone,
-						EndpointID:    ep.ID,
-						ServiceID:     svc.ID,
-						TargetGroupID: tg.ID,
-						Backend:       backend,
-					})
+					out = append(out, epListener{endpoint: ep, service: svc, addr: addr, zone: eni.AvailabilityZone, lb: lb, node: node, group: tg})
 				}
 			}
 		}
 	}
+	return out
+}
 
+// nodeForwards is where a load balancer node sends each listener's new
+// flows: the healthy targets of the listener's target group or, when none
+// is healthy, all of them (a network load balancer fails open).
+func nodeForwards(s *core.Snapshot, lb *core.LoadBalancer) []lab.Forward {
+	tgByARN := map[string]*core.TargetGroup{}
+	for _, tg := range s.TargetGroups {
+		tgByARN[tg.ARN] = tg
+	}
+	var out []lab.Forward
+	for _, id := range sortedKeys(s.Listeners) {
+		l := s.Listeners[id]
+		if l.LoadBalancerID != lb.ID {
+			continue
+		}
+		tg := forwardTarget(l, tgByARN)
+		if tg == nil {
+			continue
+		}
+		var all, healthy []netip.AddrPort
+		for _, t := range tg.Targets {
+			ip, ok := targetAddr(s, tg, t)
+			if !ok {
+				continue
+			}
+			a := netip.AddrPortFrom(ip, uint16(t.Port))
+			all = append(all, a)
+			if h := s.TargetHealth[tg.ID+"/"+t.ID+":"+strconv.Itoa(int(t.Port))]; h != nil && h.State == core.TargetHealthy {
+				healthy = append(healthy, a)
+			}
+		}
+		f := lab.Forward{Port: uint16(l.Port), Targets: healthy}
+		if len(healthy) == 0 {
+			f.Targets = all
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// desiredPlane derives the data-plane configuration: health checks for
+// every target group a listener forwards to, from the namespace of the
+// load balancer's first node, and, on the proxy data path, one listener
+// per endpoint interface listener.
+func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config {
+	var cfg dataplane.Config
+	tgByARN := map[string]*core.TargetGroup{}
+	for _, tg := range s.TargetGroups {
+		tgByARN[tg.ARN] = tg
+	}
+	usedTG := map[string]*core.LoadBalancer{} // target group ID → a load balancer forwarding to it
+	for _, id := range sortedKeys(s.Listeners) {
+		l := s.Listeners[id]
+		if tg := forwardTarget(l, tgByARN); tg != nil {
+			if _, ok := usedTG[tg.ID]; !ok {
+				usedTG[tg.ID] = s.LoadBalancers[l.LoadBalancerID]
+			}
+		}
+	}
+	if path == DataPathProxy {
+		for _, e := range endpointListeners(s) {
+			cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
+				Namespace:     names.RouterNamespace(e.endpoint.VpcID),
+				Addr:          e.addr,
+				Zone:          e.zone,
+				EndpointID:    e.endpoint.ID,
+				ServiceID:     e.service.ID,
+				TargetGroupID: e.group.ID,
+				Backend: dataplane.Backend{
+					Namespace: names.InstanceNamespace(e.node.NetworkInterfaceID),
+					Nodes:     []dataplane.Node{{Zone: e.node.AvailabilityZone, Addr: e.node.PrivateIP}},
+				},
+			})
+		}
+	}
 	for _, tgID := range sortedKeys(usedTG) {
 		tg, lb := s.TargetGroups[tgID], usedTG[tgID]
 		if tg == nil || lb == nil || len(lb.Nodes) == 0 {
@@ -223,7 +329,7 @@ func desiredPlane(s *core.Snapshot, names Namer) dataplane.Config {
 		}
 		dtg := dataplane.TargetGroup{
 			ID:          tg.ID,
-			Namespace:   names.RouterNamespace(tg.VpcID),
+			Namespace:   names.InstanceNamespace(lb.Nodes[0].NetworkInterfaceID),
 			Source:      lb.Nodes[0].PrivateIP,
 			HealthCheck: healthCheck(tg.HealthCheck),
 		}

@@ -29,7 +29,7 @@ type world struct {
 	ctx   context.Context
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, path DataPath) *world {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("this test needs root: it builds the lab in network namespaces")
@@ -54,7 +54,7 @@ func newWorld(t *testing.T) *world {
 	}
 	var rec *Reconciler
 	plane := dataplane.New(dataplane.Options{Logger: log, OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) }})
-	rec = New(cloud, fabric, plane, Config{Resync: 300 * time.Millisecond}, log)
+	rec = New(cloud, fabric, plane, Config{Resync: 300 * time.Millisecond, DataPath: path}, log)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = rec.Run(ctx) }()
@@ -148,10 +148,17 @@ func (w *world) dial(instanceID string, addr netip.Addr, port int) (string, erro
 const socatUserData = "#!/bin/sh\nsocat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo %s $SOCAT_PEERADDR' &\n"
 
 // TestEndpointCarriesTrafficThroughTheLab runs the walking skeleton's path
-// with core calls: provider and consumer with the same CIDR, acceptance,
-// traffic source-NATed to the load balancer, security groups, rejection.
+// with core calls, on both data paths: provider and consumer with the same
+// CIDR, acceptance, traffic source-NATed to the load balancer, security
+// groups, rejection.
 func TestEndpointCarriesTrafficThroughTheLab(t *testing.T) {
-	w := newWorld(t)
+	for _, path := range []DataPath{DataPathKernel, DataPathProxy} {
+		t.Run(string(path), func(t *testing.T) { testEndpointCarriesTraffic(t, path) })
+	}
+}
+
+func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
+	w := newWorld(t, path)
 	provider := core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
 	acct, err := w.cloud.CreateAccount(w.ctx, provider)
 	w.must(err)

@@ -34,7 +34,24 @@ type Config struct {
 	// kernel, repairing drift (a namespace or rule removed by hand) and
 	// retrying failed objects.
 	Resync time.Duration
+	// DataPath is how endpoint flows are carried (default DataPathKernel).
+	DataPath DataPath
 }
+
+// DataPath is how endpoint flows reach their targets.
+type DataPath string
+
+const (
+	// DataPathKernel translates endpoint flows with nftables NAT in the
+	// consumer's router and in the load balancer node, across a transit
+	// link: no process touches the bytes (see the lab package).
+	DataPathKernel DataPath = "kernel"
+	// DataPathProxy accepts endpoint flows on sockets in the consumer's
+	// router and copies them to new connections from the load balancer
+	// node (see the dataplane package). It costs a user-space hop; it is
+	// where features that rewrite the stream (PROXY protocol) live.
+	DataPathProxy DataPath = "proxy"
+)
 
 func (c Config) withDefaults() Config {
 	if c.Debounce == 0 {
@@ -42,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Resync == 0 {
 		c.Resync = 30 * time.Second
+	}
+	if c.DataPath == "" {
+		c.DataPath = DataPathKernel
 	}
 	return c
 }
@@ -177,13 +197,13 @@ func (r *Reconciler) drain(ctx context.Context, changes <-chan store.WatchRespon
 func (r *Reconciler) pass(ctx context.Context, snap *core.Snapshot) {
 	var labErrs map[string]error
 	if r.fabric != nil {
-		labErrs = r.fabric.Apply(ctx, desiredLab(snap)).Errors
+		labErrs = r.fabric.Apply(ctx, desiredLab(snap, r.cfg.DataPath)).Errors
 	}
 	// failedEndpoints holds, per endpoint, a listener the plane could not
 	// open; such an endpoint stays pending and is retried next pass.
 	failedEndpoints := map[string]error{}
 	if r.plane != nil {
-		cfg := desiredPlane(snap, r.fabric)
+		cfg := desiredPlane(snap, r.fabric, r.cfg.DataPath)
 		planeErrs := r.plane.Apply(cfg)
 		for _, l := range cfg.Listeners {
 			if err := planeErrs[l.Key()]; err != nil {

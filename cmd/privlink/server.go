@@ -38,6 +38,7 @@ type serverFlags struct {
 	noLab         bool
 	noBootstrap   bool
 	logLevel      string
+	dataPath      string
 }
 
 func newServerCmd() *cobra.Command {
@@ -60,6 +61,8 @@ func newServerCmd() *cobra.Command {
 	fl.BoolVar(&f.noLab, "no-lab", false, "serve the APIs only: no namespaces, no data plane (no root needed)")
 	fl.BoolVar(&f.noBootstrap, "no-bootstrap", false, "do not create the bootstrap account (000000000000, key test/test)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.dataPath, "data-path", string(reconcile.DataPathKernel),
+		"how endpoint flows reach targets: kernel (NAT in the lab's namespaces, no copy) or proxy (a user-space hop)")
 	return cmd
 }
 
@@ -69,6 +72,10 @@ func runServer(ctx context.Context, f serverFlags) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	path := reconcile.DataPath(f.dataPath)
+	if path != reconcile.DataPathKernel && path != reconcile.DataPathProxy {
+		return fmt.Errorf("--data-path %q: want %s or %s", f.dataPath, reconcile.DataPathKernel, reconcile.DataPathProxy)
+	}
 
 	if !f.noLab {
 		if err := lab.Check(); err != nil {
@@ -126,8 +133,8 @@ func runServer(ctx context.Context, f serverFlags) error {
 			OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) },
 		})
 		defer plane.Close()
-		labState = "on (namespaces " + prefix + "-*)"
-		rec = reconcile.New(cloud, fabric, plane, reconcile.Config{}, log)
+		labState = "on (namespaces " + prefix + "-*, " + string(path) + " data path)"
+		rec = reconcile.New(cloud, fabric, plane, reconcile.Config{DataPath: path}, log)
 	} else {
 		rec = reconcile.New(cloud, nil, nil, reconcile.Config{}, log)
 	}
