@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -175,6 +176,25 @@ func TestPlane(t *testing.T) {
 					t.Errorf("target answered %q, want %q", rest, want)
 				}
 			})
+		}
+	})
+
+	t.Run("idle flows hold no pipes", func(t *testing.T) {
+		p, _ := newPlane(t)
+		apply(t, p, Config{Listeners: []Listener{tp.listener(8022, zoneA, "tg-a")}, TargetGroups: []TargetGroup{tp.group("tg-a", noHC, tA)}})
+		before := pipeFDs(t)
+		const flows = 40
+		for range flows {
+			// The ident line proves the flow is proxied end to end; then
+			// both directions wait for data.
+			if target, _ := identify(t, dial(t, tp.client, tp.eni(8022))); target != "ta" {
+				t.Fatalf("flow reached %q", target)
+			}
+		}
+		// Splicing while waiting would hold a pipe (two descriptors) per
+		// direction: 4 × flows. A few may sit in the splice pool.
+		if grown := pipeFDs(t) - before; grown > 8 {
+			t.Errorf("%d idle flows grew the process's pipe descriptors by %d", flows, grown)
 		}
 	})
 
@@ -524,4 +544,20 @@ func planeGoroutines() []string {
 		}
 	}
 	return out
+}
+
+// pipeFDs counts the process's open pipe descriptors.
+func pipeFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if dst, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(dst, "pipe:") {
+			n++
+		}
+	}
+	return n
 }

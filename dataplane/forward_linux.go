@@ -17,10 +17,11 @@ package dataplane
 //     namespace (source NAT: the target sees the node, never the consumer).
 //     If that fails, reset the client (SO_LINGER 0, close) instead of
 //     leaving it hanging.
-//  6. Copy both ways with io.Copy between the two *net.TCPConn, never
-//     wrapped, so the kernel splices. When one side finishes sending, shut
-//     down writing towards the other (half-close) and keep copying the other
-//     way. An error either way resets both sides.
+//  6. Copy both ways between the two *net.TCPConn, never wrapped, so the
+//     kernel splices, and without holding a pipe while a direction is idle
+//     (see pipe). When one side finishes sending, shut down writing towards
+//     the other (half-close) and keep copying the other way. An error either
+//     way resets both sides.
 //  7. Close both when both directions are done.
 //
 // Later: an idle timeout (350 s on an NLB) belongs in step 6, as a sweeper
@@ -37,7 +38,10 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/privlink/privlink/netns"
 )
@@ -191,13 +195,74 @@ func (p *Plane) proxy(client, target *net.TCPConn) (up, down int64) {
 }
 
 // pipe copies src to dst until src's EOF, then shuts down writing on dst.
-// Both are plain *net.TCPConn, so io.Copy splices in the kernel.
+//
+// It waits for src to be readable holding nothing, then splices exactly
+// what src has queued (a LimitedReader over a *net.TCPConn, which
+// TCPConn.ReadFrom still splices). io.Copy alone splices too, but keeps a
+// pipe — two descriptors and up to 64 KiB of kernel memory — for every
+// direction of every flow while it waits, which an idle flow does most of
+// its life: three times the descriptors of the flow itself.
 func pipe(dst, src *net.TCPConn) (int64, error) {
-	n, err := io.Copy(dst, src)
+	rc, err := src.SyscallConn()
 	if err != nil {
-		return n, err
+		return 0, err
 	}
-	return n, dst.CloseWrite()
+	var total int64
+	lr := &io.LimitedReader{R: src}
+	for {
+		queued, err := waitQueued(rc)
+		if err != nil {
+			return total, err
+		}
+		if queued == 0 { // EOF
+			return total, dst.CloseWrite()
+		}
+		lr.N = queued
+		n, err := dst.ReadFrom(lr)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// waitQueued waits until the socket has data or its peer has finished
+// sending, and returns how many bytes are queued: 0 means end of stream.
+func waitQueued(rc syscall.RawConn) (int64, error) {
+	var queued int64
+	var opErr error
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			n, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+			if err != nil {
+				opErr = err
+				return true
+			}
+			if n > 0 {
+				queued = int64(n)
+				return true
+			}
+			// Nothing queued: end of stream, an error, or not yet.
+			var b [1]byte
+			m, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err == unix.EAGAIN:
+				return false // the poller waits for readability
+			case err != nil:
+				opErr = err
+				return true
+			case m == 0:
+				return true // end of stream
+			}
+			// Data arrived between the two calls: count it.
+		}
+	})
+	if err == nil {
+		err = opErr
+	}
+	return queued, err
 }
 
 // reset aborts a connection with a TCP RST rather than a FIN.
