@@ -107,7 +107,7 @@ func Decode(form url.Values, in any) error {
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("query: Decode wants a non-nil pointer to a struct, got %T", in)
 	}
-	d := &decoder{form: form, fields: map[reflect.Type][]field{}}
+	d := &decoder{form: form, keys: make([]string, 0, len(form))}
 	for k := range form {
 		if k == "Action" || k == "Version" || strings.HasPrefix(k, "X-Amz-") {
 			continue
@@ -140,10 +140,9 @@ type decoder struct {
 	form url.Values
 	// keys are the form's keys, sorted so that a prefix's keys are
 	// contiguous; used marks those a field has read.
-	keys   []string
-	used   []bool
-	errs   DecodeErrors
-	fields map[reflect.Type][]field
+	keys []string
+	used []bool
+	errs DecodeErrors
 }
 
 func (d *decoder) fail(kind DecodeErrorKind, param, value, reason string) {
@@ -171,6 +170,38 @@ func (d *decoder) span(prefix string) (lo, hi int) {
 	return lo, hi
 }
 
+// under reports whether some key starts with prefix+name, without building
+// that string: most fields of a request are absent, and this keeps them
+// from costing an allocation each.
+func (d *decoder) under(prefix, name string) bool {
+	lo, hi := 0, len(d.keys)
+	for lo < hi { // the first key not below prefix+name
+		mid := int(uint(lo+hi) >> 1)
+		if compareJoined(d.keys[mid], prefix, name) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == len(d.keys) {
+		return false
+	}
+	k := d.keys[lo]
+	return strings.HasPrefix(k, prefix) && strings.HasPrefix(k[len(prefix):], name)
+}
+
+// compareJoined compares s with a+b, as strings.Compare(s, a+b) would.
+func compareJoined(s, a, b string) int {
+	n := min(len(s), len(a))
+	if c := strings.Compare(s[:n], a[:n]); c != 0 {
+		return c
+	}
+	if len(s) < len(a) {
+		return -1 // s is a proper prefix of a, so of a+b
+	}
+	return strings.Compare(s[len(a):], b)
+}
+
 // take marks key i used and returns its value.
 func (d *decoder) take(i int) string {
 	d.used[i] = true
@@ -190,17 +221,22 @@ func (d *decoder) take(i int) string {
 // structure decodes the members of struct v from the keys under prefix
 // ("" or "Name.1.").
 func (d *decoder) structure(prefix string, v reflect.Value) error {
-	fs, ok := d.fields[v.Type()]
-	if !ok {
-		var err error
-		if fs, err = fields(v.Type()); err != nil {
-			return err
-		}
-		d.fields[v.Type()] = fs
+	fs, err := cachedFields(v.Type())
+	if err != nil {
+		return err
 	}
 	for _, f := range fs {
+		fv := v.Field(f.index)
+		// A field no key starts with is absent; maps still go through
+		// mapping, which rejects a map type the codec cannot decode.
+		if fv.Kind() != reflect.Map && !d.under(prefix, f.name) {
+			if f.required {
+				d.fail(MissingParameter, prefix+f.name, "", "")
+			}
+			continue
+		}
 		name := prefix + f.name
-		present, err := d.member(name, v.Field(f.index), f)
+		present, err := d.member(name, fv, f)
 		if err != nil {
 			return err
 		}
@@ -229,14 +265,15 @@ func (d *decoder) value(name string, v reflect.Value) (bool, error) {
 		t = t.Elem()
 	}
 	if t.Kind() == reflect.Struct && t != timestampType {
-		if lo, hi := d.span(name + "."); lo == hi {
+		prefix := name + "."
+		if lo, hi := d.span(prefix); lo == hi {
 			return false, nil
 		}
 		if v.Kind() == reflect.Pointer {
 			v.Set(reflect.New(t))
 			v = v.Elem()
 		}
-		return true, d.structure(name+".", v)
+		return true, d.structure(prefix, v)
 	}
 	i := d.find(name)
 	if i < 0 {
@@ -303,7 +340,9 @@ func parseIndex(seg string) (n int, ok, valid bool) {
 			return 0, false, false
 		}
 	}
-	if seg[0] == '0' || len(seg) > len(strconv.Itoa(MaxListIndex)) {
+	// Nine digits cannot overflow an int; any longer index is out of
+	// range anyway.
+	if seg[0] == '0' || len(seg) > 9 {
 		return 0, true, false
 	}
 	n, _ = strconv.Atoi(seg)

@@ -3,7 +3,6 @@ package query
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/xml"
 	"fmt"
 	"math"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // formTimestampFormat is how the SDKs write timestamps in requests.
@@ -27,21 +27,45 @@ type encoder struct {
 	buf   bytes.Buffer
 	depth int
 	// empty is true while the innermost open element has no children.
-	empty  bool
-	fields map[reflect.Type][]field
+	empty bool
 }
 
+// encoderPool holds encoders between responses, for their buffers. Growing
+// a fresh buffer to a large response's size cost more than encoding it
+// (the new pages were zeroed and faulted in at every doubling); a pooled
+// buffer already has the room. Like fieldCache it is state no caller can
+// observe.
+var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
+
+// maxPooledBuffer bounds the buffers kept: a rare huge response should not
+// pin its memory.
+const maxPooledBuffer = 8 << 20
+
 func newEncoder() *encoder {
-	return &encoder{fields: map[reflect.Type][]field{}}
+	e := encoderPool.Get().(*encoder)
+	e.buf.Reset()
+	e.depth, e.empty = 0, false
+	return e
 }
+
+// release returns e to the pool; neither e nor its buffer's bytes may be
+// used after.
+func (e *encoder) release() {
+	if e.buf.Cap() <= maxPooledBuffer {
+		encoderPool.Put(e)
+	}
+}
+
+// spaces is indentation for up to 32 levels in one write.
+const spaces = "                                                                "
 
 // indent starts a new line at the current depth.
 func (e *encoder) indent() {
 	if n := e.buf.Len(); n > 0 && e.buf.Bytes()[n-1] != '\n' {
 		e.buf.WriteByte('\n')
 	}
-	for range e.depth {
-		e.buf.WriteString("  ")
+	for n := 2 * e.depth; n > 0; n -= len(spaces) {
+		e.buf.WriteString(spaces[:min(n, len(spaces))])
 	}
 }
 
@@ -51,7 +75,7 @@ func (e *encoder) open(name, namespace string) {
 	e.buf.WriteString(name)
 	if namespace != "" {
 		e.buf.WriteString(` xmlns="`)
-		_ = xml.EscapeText(&e.buf, []byte(namespace))
+		escape(&e.buf, namespace)
 		e.buf.WriteByte('"')
 	}
 	e.buf.WriteByte('>')
@@ -75,24 +99,11 @@ func (e *encoder) leaf(name, text string) {
 	e.buf.WriteByte('<')
 	e.buf.WriteString(name)
 	e.buf.WriteByte('>')
-	// EscapeText only fails when the buffer does, which it cannot.
-	_ = xml.EscapeText(&e.buf, []byte(text))
+	escape(&e.buf, text)
 	e.buf.WriteString("</")
 	e.buf.WriteString(name)
 	e.buf.WriteByte('>')
 	e.empty = false
-}
-
-func (e *encoder) fieldsOf(t reflect.Type) ([]field, error) {
-	if fs, ok := e.fields[t]; ok {
-		return fs, nil
-	}
-	fs, err := fields(t)
-	if err != nil {
-		return nil, err
-	}
-	e.fields[t] = fs
-	return fs, nil
 }
 
 // structBody writes the members of out, a pointer to a struct, as children
@@ -112,7 +123,7 @@ func (e *encoder) structBody(out any) error {
 }
 
 func (e *encoder) members(v reflect.Value) error {
-	fs, err := e.fieldsOf(v.Type())
+	fs, err := cachedFields(v.Type())
 	if err != nil {
 		return err
 	}
@@ -263,7 +274,7 @@ func EncodeForm(in any) (url.Values, error) {
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("query: EncodeForm wants a non-nil pointer to a struct, got %T", in)
 	}
-	fe := formEncoder{form: url.Values{}, fields: map[reflect.Type][]field{}}
+	fe := formEncoder{form: url.Values{}}
 	if err := fe.members("", v.Elem()); err != nil {
 		return nil, fmt.Errorf("query: encode %T: %w", in, err)
 	}
@@ -271,18 +282,13 @@ func EncodeForm(in any) (url.Values, error) {
 }
 
 type formEncoder struct {
-	form   url.Values
-	fields map[reflect.Type][]field
+	form url.Values
 }
 
 func (fe *formEncoder) members(prefix string, v reflect.Value) error {
-	fs, ok := fe.fields[v.Type()]
-	if !ok {
-		var err error
-		if fs, err = fields(v.Type()); err != nil {
-			return err
-		}
-		fe.fields[v.Type()] = fs
+	fs, err := cachedFields(v.Type())
+	if err != nil {
+		return err
 	}
 	for _, f := range fs {
 		if err := fe.member(prefix+f.name, v.Field(f.index), f); err != nil {

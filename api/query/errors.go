@@ -64,7 +64,18 @@ func WriteQueryError(w http.ResponseWriter, status int, namespace, requestID str
 	writeXML(w, status, MarshalQueryError(namespace, requestID, fault, code, message))
 }
 
+// escape writes s as XML character data, exactly as xml.EscapeText would.
+// Text that needs no escaping — nearly all of it: IDs, names, addresses —
+// is copied as is; EscapeText gets only the rest, from the first byte that
+// might need escaping (an ASCII byte, so a rune boundary).
 func escape(b *bytes.Buffer, s string) {
-	// Writing to a bytes.Buffer cannot fail.
-	_ = xml.EscapeText(b, []byte(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
+			b.WriteString(s[:i])
+			// Writing to a bytes.Buffer cannot fail.
+			_ = xml.EscapeText(b, []byte(s[i:]))
+			return
+		}
+	}
+	b.WriteString(s)
 }

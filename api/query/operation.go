@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -56,10 +57,44 @@ func (op Operation) DecodeInput(form url.Values) (any, error) {
 // NewOutput returns, as op's response document. An error means the caller
 // passed the wrong type; nothing from a client can cause one.
 func (op Operation) MarshalResponse(requestID string, out any) ([]byte, error) {
+	e, err := op.encode(requestID, out)
+	if err != nil {
+		return nil, err
+	}
+	defer e.release()
+	return bytes.Clone(e.buf.Bytes()), nil
+}
+
+// WriteResponse writes out as op's 200 response. It returns an error, having
+// written nothing, only when out has the wrong type.
+func (op Operation) WriteResponse(w http.ResponseWriter, requestID string, out any) error {
+	e, err := op.encode(requestID, out)
+	if err != nil {
+		return err
+	}
+	defer e.release()
+	// The body goes out of the encoder's own buffer: a Writer must not
+	// keep what it is given.
+	writeXML(w, http.StatusOK, e.buf.Bytes())
+	return nil
+}
+
+// encode writes op's response document into an encoder from the pool; the
+// caller releases it once done with its buffer.
+func (op Operation) encode(requestID string, out any) (*encoder, error) {
 	if err := op.checkOutput(out); err != nil {
 		return nil, err
 	}
 	e := newEncoder()
+	if err := op.document(e, requestID, out); err != nil {
+		e.release()
+		return nil, err
+	}
+	return e, nil
+}
+
+// document writes op's response document for out into e.
+func (op Operation) document(e *encoder, requestID string, out any) error {
 	switch op.Protocol {
 	case EC2:
 		e.buf.WriteString(xmlHeader)
@@ -68,7 +103,7 @@ func (op Operation) MarshalResponse(requestID string, out any) ([]byte, error) {
 		if op.NewOutput == nil {
 			e.leaf("return", "true")
 		} else if err := e.structBody(out); err != nil {
-			return nil, fmt.Errorf("query: encode %s output: %w", op.Name, err)
+			return fmt.Errorf("query: encode %s output: %w", op.Name, err)
 		}
 		e.close(op.Name + "Response")
 	case AWSQuery:
@@ -80,7 +115,7 @@ func (op Operation) MarshalResponse(requestID string, out any) ([]byte, error) {
 			}
 			e.open(wrapper, "")
 			if err := e.structBody(out); err != nil {
-				return nil, fmt.Errorf("query: encode %s output: %w", op.Name, err)
+				return fmt.Errorf("query: encode %s output: %w", op.Name, err)
 			}
 			e.close(wrapper)
 		}
@@ -89,20 +124,9 @@ func (op Operation) MarshalResponse(requestID string, out any) ([]byte, error) {
 		e.close("ResponseMetadata")
 		e.close(op.Name + "Response")
 	default:
-		return nil, fmt.Errorf("query: operation %s has unknown protocol %q", op.Name, op.Protocol)
+		return fmt.Errorf("query: operation %s has unknown protocol %q", op.Name, op.Protocol)
 	}
 	e.buf.WriteByte('\n')
-	return e.buf.Bytes(), nil
-}
-
-// WriteResponse writes out as op's 200 response. It returns an error, having
-// written nothing, only when out has the wrong type.
-func (op Operation) WriteResponse(w http.ResponseWriter, requestID string, out any) error {
-	body, err := op.MarshalResponse(requestID, out)
-	if err != nil {
-		return err
-	}
-	writeXML(w, http.StatusOK, body)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // field is a struct field with its parsed tag.
@@ -18,8 +19,32 @@ type field struct {
 	required bool
 }
 
-// fields parses the tags of struct type t. Tags are short, so they are
-// parsed on every use rather than cached in package state.
+// fieldCache memoizes fields by struct type (reflect.Type → fieldsResult).
+// It is the codec's one piece of package state, kept for the reason
+// encoding/json keeps one: parsing the tags was half the cost of decoding a
+// request. It holds a pure function of types that never change, so no
+// caller can observe it, and it grows only to the struct types the program
+// passes in.
+var fieldCache sync.Map
+
+type fieldsResult struct {
+	fs  []field
+	err error
+}
+
+// cachedFields returns fields(t), parsing t's tags once per process. The
+// slice is shared: callers must not modify it.
+func cachedFields(t reflect.Type) ([]field, error) {
+	if r, ok := fieldCache.Load(t); ok {
+		r := r.(fieldsResult)
+		return r.fs, r.err
+	}
+	fs, err := fields(t)
+	fieldCache.Store(t, fieldsResult{fs, err})
+	return fs, err
+}
+
+// fields parses the tags of struct type t.
 func fields(t reflect.Type) ([]field, error) {
 	fs := make([]field, 0, t.NumField())
 	for i := range t.NumField() {
