@@ -21,6 +21,17 @@ func (rs *ruleset) install(nsFD int) error {
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
+	if err := rs.queue(c); err != nil {
+		return err
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables: replace table %s: %w", tableName, err)
+	}
+	return nil
+}
+
+// queue adds the batch that replaces the table to c, without sending it.
+func (rs *ruleset) queue(c *nftables.Conn) error {
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: tableName}
 	c.AddTable(t)
 	c.DelTable(t)
@@ -73,9 +84,6 @@ func (rs *ruleset) install(nsFD int) error {
 			}
 			c.AddRule(&nftables.Rule{Table: t, Chain: chains[ch.name], Exprs: exprs})
 		}
-	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables: replace table %s: %w", tableName, err)
 	}
 	return nil
 }
