@@ -43,6 +43,8 @@ type Lab struct {
 	// transit hands out transit link addresses, kept in the state
 	// directory so that they survive restarts.
 	transit *transitAddrs
+	// rebuilt names the nodes whose namespaces this Apply (re)built.
+	rebuilt map[string]bool
 	// children are user data processes this process started and has not
 	// reaped yet: pid → instance ID.
 	children map[int]string
@@ -72,6 +74,7 @@ func New(cfg Config) (*Lab, error) {
 		cfg: cfg, log: log, ipPath: ipPath,
 		vpcs: map[string]*vpcRecord{}, insts: map[string]string{}, children: map[int]string{},
 		nats: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
+		rebuilt: map[string]bool{},
 	}, nil
 }
 
@@ -104,6 +107,7 @@ func (l *Lab) Apply(ctx context.Context, spec Spec) Status {
 	defer l.mu.Unlock()
 	var st Status
 	l.reap()
+	clear(l.rebuilt)
 
 	vpcs, wantNS, wantInst := l.validate(spec, &st)
 
@@ -314,6 +318,10 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 			continue
 		}
 		l.insts[in.ID] = key
+		if isNode(in.ID) {
+			// A node built anew lost its end of every transit link.
+			l.rebuilt[in.ID] = true
+		}
 	}
 
 	// Veths of instances that left the VPC would keep their routes.

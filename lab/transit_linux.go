@@ -99,7 +99,11 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 		post = nil
 	}
 	fp := fmt.Sprint(own, rules, post, sortedKeys(linked))
-	if l.nats[name] == fp {
+	relink := false
+	for id := range linked {
+		relink = relink || l.rebuilt[id]
+	}
+	if l.nats[name] == fp && !relink {
 		return errors.Join(errs...)
 	}
 	delete(l.nats, name)
@@ -150,7 +154,7 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 	post := []natRule{{text: fmt.Sprintf("ip saddr %v oifname \"eth0\" snat to %v", transitPool, n.Addr.Addr()),
 		exprs: concat(matchSaddrPrefix(transitPool), matchOifName("eth0"), snat(n.Addr.Addr()))}}
 	fp := fmt.Sprint(own, pre, post)
-	if l.nats[name] == fp {
+	if l.nats[name] == fp && !l.rebuilt[n.ID] {
 		return nil
 	}
 	delete(l.nats, name)

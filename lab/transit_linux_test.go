@@ -155,6 +155,16 @@ func TestTransit(t *testing.T) {
 		}
 	})
 
+	t.Run("a node removed by hand is rebuilt with its links and NAT", func(t *testing.T) {
+		if err := netns.Delete(ns(nodeP)); err != nil {
+			t.Fatal(err)
+		}
+		apply(t, l, transitSpec(transitTargets))
+		if got := dial(t, ns(c1), "", ep(80)); got.result != ok || got.banner != "t1 10.0.1.6" {
+			t.Errorf("after rebuilding the node: %v %q, want t1", got.result, got.banner)
+		}
+	})
+
 	t.Run("removing the endpoint's listeners stops new flows", func(t *testing.T) {
 		spec := transitSpec(transitTargets)
 		spec.VPCs[1].Endpoints = nil
