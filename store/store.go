@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 )
 
 // ErrCompacted is sent on a watch whose start revision is no longer kept. The
@@ -74,6 +75,20 @@ type Store interface {
 	// wrote nothing).
 	Update(ctx context.Context, fn func(tx Tx) error) (rev int64, err error)
 
+	// View runs fn in a read-only transaction. fn sees one consistent
+	// snapshot that includes every write committed before View was called:
+	// the read is linearizable, as Get and List are. Views do not conflict
+	// with Updates or with each other, but fn may run again, on a newer
+	// snapshot, if its snapshot was lost (compacted) while it ran, so fn
+	// must have no effects outside tx. If fn returns an error View returns
+	// it as is. View returns the snapshot's revision: a Watch from it sees
+	// every later change.
+	//
+	// Values fn reads are shared with the store and with other views,
+	// which is what makes views cheap: fn must never modify them. It may
+	// keep them after View returns; the store does not change them either.
+	View(ctx context.Context, fn func(tx ReadTx) error) (rev int64, err error)
+
 	// Watch streams the changes to keys with the prefix made after revision
 	// rev. The channel is closed when ctx is done or after a response with
 	// Err. Slow receivers hold the stream back; they never miss events.
@@ -91,4 +106,17 @@ type Tx interface {
 	Put(key string, value []byte) error
 	// Delete removes the key; deleting a missing key is not an error.
 	Delete(key string) error
+}
+
+// ReadTx is the view a read-only transaction has: one snapshot. The values
+// it returns are shared and must not be modified (see Store.View).
+type ReadTx interface {
+	// Get reads one key with its ModRevision.
+	Get(key string) (kv KV, found bool, err error)
+	// List reads every key with the prefix, sorted by key. The slice is
+	// the caller's; the values in it are shared.
+	List(prefix string) ([]KV, error)
+	// Scan yields what List returns, one key at a time, without building
+	// the slice. A failed read yields its error, once, and ends the scan.
+	Scan(prefix string) iter.Seq2[KV, error]
 }

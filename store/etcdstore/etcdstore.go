@@ -48,6 +48,16 @@
 // A Txn that fails in flight (as opposed to losing the compare) is not
 // retried: it may have committed, and fn is not idempotent in general.
 //
+// # Reads
+//
+// Get, List and View read from an in-memory copy of the data that one
+// etcd watch keeps current (cache.go), at a revision that includes every
+// write committed before the read began, so reads stay linearizable
+// without a range request to etcd. Views run concurrently with each other
+// and with Updates. While the copy is loading, or if it falls behind, reads
+// go to etcd. Config.NoReadCache turns the copy off, trading read speed for
+// the memory it takes (about the size of the data).
+//
 // # Watches
 //
 // Watch maps etcd watch events to store events with the prefix stripped.
@@ -93,7 +103,8 @@ type Config struct {
 	Endpoints []string
 	// Prefix is the etcd key prefix of all privlink data. It must end in "/".
 	Prefix string
-	// Logger receives etcd's logs. Nil discards them.
+	// Logger receives etcd's logs and the store's own warnings. Nil
+	// discards them.
 	Logger *slog.Logger
 	// DialTimeout bounds connecting to an external cluster at Open.
 	DialTimeout time.Duration
@@ -104,6 +115,9 @@ type Config struct {
 	// MaxAttempts is how many times Update runs fn before it gives up on
 	// conflicts with store.ErrConflict.
 	MaxAttempts int
+	// NoReadCache serves every read from etcd instead of from the
+	// in-memory copy of the data.
+	NoReadCache bool
 }
 
 // DefaultConfig returns a Config with every default filled in; set DataDir or
@@ -173,9 +187,13 @@ type Store struct {
 	client   *clientv3.Client
 	member   *embed.Etcd // nil with an external cluster
 	lock     *os.File    // flock on the embedded data dir; nil with an external cluster
+	prefix   string      // etcd prefix of everything the store keeps
 	dataPfx  string      // etcd prefix of store keys
 	seqKey   string      // bumped by every commit
 	attempts int
+	cache    *cache // nil with Config.NoReadCache
+	// stopCache ends the cache's goroutine, which counts in ops.
+	stopCache context.CancelFunc
 
 	// turn is a one-slot semaphore: Updates in this process take turns so
 	// they never conflict with each other.
@@ -201,6 +219,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
+		prefix:   cfg.Prefix,
 		dataPfx:  cfg.Prefix + "d/",
 		seqKey:   cfg.Prefix + "seq",
 		attempts: cfg.MaxAttempts,
@@ -211,6 +230,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if len(cfg.Endpoints) == 0 {
 		if err := s.startMember(ctx, cfg, zl); err != nil {
 			return nil, err
+		}
+		if !cfg.NoReadCache {
+			s.startCache(cfg.Logger)
 		}
 		return s, nil
 	}
@@ -231,7 +253,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("etcdstore: connect to %v: %w", cfg.Endpoints, err)
 	}
 	s.client = c
+	if !cfg.NoReadCache {
+		s.startCache(cfg.Logger)
+	}
 	return s, nil
+}
+
+// startCache starts the read cache's goroutine, which Close stops.
+func (s *Store) startCache(log *slog.Logger) {
+	s.cache = newCache(s, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopCache = cancel
+	s.ops.Add(1)
+	go func() {
+		defer s.ops.Done()
+		s.cache.run(ctx)
+	}()
 }
 
 // begin registers a call; it fails once the store is closed. Every
@@ -264,44 +301,6 @@ func (s *Store) wrap(op string, err error) error {
 func (s *Store) etcdKey(key string) string { return s.dataPfx + key }
 
 func (s *Store) storeKey(key []byte) string { return string(key[len(s.dataPfx):]) }
-
-// Get implements store.Store.
-func (s *Store) Get(ctx context.Context, key string) (store.KV, bool, error) {
-	if err := s.begin(); err != nil {
-		return store.KV{}, false, err
-	}
-	defer s.ops.Done()
-	resp, err := s.client.Get(ctx, s.etcdKey(key))
-	if err != nil {
-		return store.KV{}, false, s.wrap(fmt.Sprintf("get %q", key), err)
-	}
-	if len(resp.Kvs) == 0 {
-		return store.KV{}, false, nil
-	}
-	kv := resp.Kvs[0]
-	return store.KV{Key: key, Value: kv.Value, ModRevision: kv.ModRevision}, true, nil
-}
-
-// List implements store.Store. Big results are read in pages, all at the
-// revision of the first page.
-func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
-	if err := s.begin(); err != nil {
-		return nil, 0, err
-	}
-	defer s.ops.Done()
-	for {
-		kvs, rev, err := s.rangeAt(ctx, prefix, 0)
-		if errors.Is(err, rpctypes.ErrCompacted) {
-			// Compaction overtook a long paged read; read again at a
-			// newer revision.
-			continue
-		}
-		if err != nil {
-			return nil, 0, s.wrap(fmt.Sprintf("list %q", prefix), err)
-		}
-		return kvs, rev, nil
-	}
-}
 
 // rangeAt reads every key with the prefix at revision rev, or linearizably
 // at the current revision when rev is 0, and returns the revision it read.
@@ -453,6 +452,9 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.done)
 	s.mu.Unlock()
+	if s.stopCache != nil {
+		s.stopCache()
+	}
 
 	// Closing the client first aborts calls stuck on an unreachable
 	// cluster; an in-process client's calls run to completion regardless,

@@ -61,16 +61,22 @@ func openEmbedded(t testing.TB, cfg Config) *Store {
 }
 
 // sibling returns a second Store on s's member that shares nothing with s
-// but the client, as a second privlink process on one cluster would. Its
-// Close closes the shared client, so it is registered to run first.
+// but the client, as a second privlink process on one cluster would: it
+// has its own read cache (unless s has none), which learns the last commit
+// as an external cluster's client does. Its Close closes the shared client,
+// so it is registered to run first.
 func sibling(t testing.TB, s *Store) *Store {
 	b := &Store{
 		client:   s.client,
+		prefix:   s.prefix,
 		dataPfx:  s.dataPfx,
 		seqKey:   s.seqKey,
 		attempts: s.attempts,
 		turn:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
+	}
+	if s.cache != nil {
+		b.startCache(testLogger(t))
 	}
 	t.Cleanup(func() { b.Close() })
 	return b

@@ -5,6 +5,7 @@ package memstore
 
 import (
 	"context"
+	"iter"
 	"sort"
 	"strings"
 	"sync"
@@ -63,11 +64,23 @@ func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, err
 	return s.listLocked(prefix), s.rev, nil
 }
 
+// listLocked returns the keys with the prefix, sorted, with copies of their
+// values.
 func (s *Store) listLocked(prefix string) []store.KV {
+	out := s.listSharedLocked(prefix)
+	for i := range out {
+		out[i] = cloneKV(out[i])
+	}
+	return out
+}
+
+// listSharedLocked is listLocked with the stored values themselves, which
+// are never changed in place: Update stores fresh copies.
+func (s *Store) listSharedLocked(prefix string) []store.KV {
 	var out []store.KV
 	for k, kv := range s.data {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, cloneKV(kv))
+			out = append(out, kv)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -122,6 +135,45 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return s.rev, nil
+}
+
+// View implements store.Store. It holds the store's lock while fn runs, so
+// fn sees the latest commit and no other.
+func (s *Store) View(ctx context.Context, fn func(store.ReadTx) error) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, store.ErrClosed
+	}
+	if err := fn(readTx{s}); err != nil {
+		return 0, err
+	}
+	return s.rev, nil
+}
+
+// readTx reads the store under its lock, sharing the stored values.
+type readTx struct{ s *Store }
+
+func (r readTx) Get(key string) (store.KV, bool, error) {
+	kv, ok := r.s.data[key]
+	return kv, ok, nil
+}
+
+func (r readTx) List(prefix string) ([]store.KV, error) {
+	return r.s.listSharedLocked(prefix), nil
+}
+
+func (r readTx) Scan(prefix string) iter.Seq2[store.KV, error] {
+	return func(yield func(store.KV, error) bool) {
+		for _, kv := range r.s.listSharedLocked(prefix) {
+			if !yield(kv, nil) {
+				return
+			}
+		}
+	}
 }
 
 // Watch implements store.Store.

@@ -60,6 +60,10 @@ func Run(t *testing.T, h Harness) {
 		{"DeleteMissing", testDeleteMissing},
 		{"FnErrorWritesNothing", testFnErrorWritesNothing},
 		{"ReadOnlyUpdate", testReadOnlyUpdate},
+		{"View", testView},
+		{"ViewSeesEarlierWrites", testViewSeesEarlierWrites},
+		{"ViewThenWatch", testViewThenWatch},
+		{"ViewValuesStay", testViewValuesStay},
 		{"CanceledContext", testCanceledContext},
 		{"ConcurrentIncrements", testConcurrentIncrements},
 		{"SnapshotsAreConsistent", testSnapshotsAreConsistent},
@@ -71,6 +75,7 @@ func Run(t *testing.T, h Harness) {
 		{"Pair/SnapshotsAreConsistent", testPairSnapshots},
 		{"Pair/RetryOnConflict", testPairRetry},
 		{"Pair/ErrConflict", testPairErrConflict},
+		{"Pair/ViewSeesEarlierWrites", testPairViewSeesEarlierWrites},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -611,6 +616,173 @@ func testCanceledContext(t *testing.T, h Harness) {
 		t.Fatalf("Update with a canceled context = %v, want context.Canceled", err)
 	}
 	wantMissing(t, s, "k")
+	ran := false
+	_, err = s.View(ctx, func(tx store.ReadTx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("View with a canceled context = %v (fn ran: %v), want context.Canceled", err, ran)
+	}
+}
+
+// testView checks what a read-only transaction sees.
+func testView(t *testing.T, h Harness) {
+	s := h.New(t)
+	ctx := context.Background()
+	r1 := put(t, s, kv{"v/a", "1"}, kv{"v/b", "2"}, kv{"w", "3"})
+	r2 := put(t, s, kv{"v/b", "22"}, kv{"v/c", "3"})
+	r3 := del(t, s, "v/c")
+	rev, err := s.View(ctx, func(tx store.ReadTx) error {
+		a, ok, err := tx.Get("v/a")
+		if err != nil || !ok || string(a.Value) != "1" || a.Key != "v/a" || a.ModRevision != r1 {
+			return fmt.Errorf("Get(v/a) = %+v, %v, %v; want 1 at %d", a, ok, err, r1)
+		}
+		if c, ok, err := tx.Get("v/c"); err != nil || ok {
+			return fmt.Errorf("Get of a deleted key = %+v, %v, %v; want not found", c, ok, err)
+		}
+		kvs, err := tx.List("v/")
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, kv := range kvs {
+			got = append(got, fmt.Sprintf("%s=%s@%d", kv.Key, kv.Value, kv.ModRevision))
+		}
+		if want := []string{fmt.Sprintf("v/a=1@%d", r1), fmt.Sprintf("v/b=22@%d", r2)}; !slices.Equal(got, want) {
+			return fmt.Errorf("List(v/) = %q, want %q", got, want)
+		}
+		if kvs, err := tx.List("nothing/"); err != nil || len(kvs) != 0 {
+			return fmt.Errorf("List(nothing/) = %+v, %v; want nothing", kvs, err)
+		}
+		for _, prefix := range []string{"", "v/", "nothing/"} {
+			want, err := tx.List(prefix)
+			if err != nil {
+				return err
+			}
+			var scanned []store.KV
+			for kv, err := range tx.Scan(prefix) {
+				if err != nil {
+					return err
+				}
+				scanned = append(scanned, kv)
+			}
+			if fmt.Sprint(scanned) != fmt.Sprint(want) {
+				return fmt.Errorf("Scan(%q) = %+v, want List's %+v", prefix, scanned, want)
+			}
+		}
+		n := 0
+		for range tx.Scan("") {
+			n++
+			break
+		}
+		if n != 1 {
+			return fmt.Errorf("a Scan stopped after its first key yielded %d keys", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev < r3 {
+		t.Fatalf("View revision %d is before the last commit %d", rev, r3)
+	}
+	sentinel := &fnError{"from fn"}
+	if _, err := s.View(ctx, func(tx store.ReadTx) error { return sentinel }); err != sentinel {
+		t.Fatalf("View whose fn failed = %v, want fn's error as is", err)
+	}
+}
+
+// testViewSeesEarlierWrites checks that a view is linearizable: it sees
+// the write that returned just before it began, every time.
+func testViewSeesEarlierWrites(t *testing.T, h Harness) {
+	s := h.New(t)
+	viewsSeeWrites(t, s, s)
+}
+
+func testPairViewSeesEarlierWrites(t *testing.T, h Harness) {
+	if h.NewPair == nil {
+		t.Skip("harness has no pairs")
+	}
+	a, b := h.NewPair(t)
+	viewsSeeWrites(t, a, b)
+	viewsSeeWrites(t, b, a)
+}
+
+// viewsSeeWrites writes through w and reads each write back through r, in
+// a View, with Get and with List.
+func viewsSeeWrites(t *testing.T, w, r store.Store) {
+	ctx := context.Background()
+	for i := range 100 {
+		want := strconv.Itoa(i)
+		rev := put(t, w, kv{"seen", want})
+		var got store.KV
+		vrev, err := r.View(ctx, func(tx store.ReadTx) error {
+			var err error
+			got, _, err = tx.Get("seen")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Value) != want || got.ModRevision != rev || vrev < rev {
+			t.Fatalf("View after the write of %s at %d saw %q at %d, revision %d", want, rev, got.Value, got.ModRevision, vrev)
+		}
+		if kv := wantValue(t, r, "seen", want); kv.ModRevision != rev {
+			t.Fatalf("Get after the write at %d saw it at %d", rev, kv.ModRevision)
+		}
+		kvs, lrev, err := r.List(ctx, "seen")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kvs) != 1 || string(kvs[0].Value) != want || lrev < rev {
+			t.Fatalf("List after the write of %s at %d = %+v at %d", want, rev, kvs, lrev)
+		}
+	}
+}
+
+// testViewThenWatch checks that a watch from a View's revision sees
+// exactly the later changes.
+func testViewThenWatch(t *testing.T, h Harness) {
+	s := h.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	put(t, s, kv{"obj/1", "before"})
+	rev, err := s.View(ctx, func(tx store.ReadTx) error {
+		kvs, err := tx.List("obj/")
+		if err == nil && len(kvs) != 1 {
+			err = fmt.Errorf("List = %+v, want obj/1", kvs)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := put(t, s, kv{"obj/2", "after"})
+	r3 := del(t, s, "obj/1")
+	ch := s.Watch(ctx, "obj/", rev)
+	sameEvents(t, "watch from the View revision", receive(t, ch, 2), []ev{putEv("obj/2", "after", r2), delEv("obj/1", r3)})
+	quiet(t, s, ch, "obj/zz")
+}
+
+// testViewValuesStay checks that values a View returned do not change when
+// their keys are written again: views may keep them.
+func testViewValuesStay(t *testing.T, h Harness) {
+	s := h.New(t)
+	ctx := context.Background()
+	put(t, s, kv{"k/1", "first"}, kv{"k/2", "first"})
+	var kept []store.KV
+	if _, err := s.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		kept, err = tx.List("k/")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, kv{"k/1", "SECOND"})
+	del(t, s, "k/2")
+	for _, kv := range kept {
+		if string(kv.Value) != "first" {
+			t.Fatalf("value of %s kept from a View became %q", kv.Key, kv.Value)
+		}
+	}
 }
 
 func testConcurrentIncrements(t *testing.T, h Harness) {
@@ -786,6 +958,44 @@ func snapshots(t *testing.T, s, rs store.Store) {
 					t.Errorf("reader %d: transaction saw a=%d b=%d, sum %d, want %d", r, a, b, a+b, total)
 					return
 				}
+				var va, vb, vl int
+				_, err = rs.View(ctx, func(tx store.ReadTx) error {
+					akv, _, err := tx.Get("acct/a")
+					if err != nil {
+						return err
+					}
+					runtime.Gosched() // let the writer commit between the reads
+					bkv, _, err := tx.Get("acct/b")
+					if err != nil {
+						return err
+					}
+					kvs, err := tx.List("acct/")
+					if err != nil {
+						return err
+					}
+					if va, err = atoi(akv.Value); err != nil {
+						return err
+					}
+					if vb, err = atoi(bkv.Value); err != nil {
+						return err
+					}
+					for _, kv := range kvs {
+						n, err := atoi(kv.Value)
+						if err != nil {
+							return err
+						}
+						vl += n
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("reader %d: %v", r, err)
+					return
+				}
+				if va+vb != total || vl != total {
+					t.Errorf("reader %d: view saw a=%d b=%d and a list summing to %d, want both sums %d", r, va, vb, vl, total)
+					return
+				}
 				kvs, _, err := rs.List(ctx, "acct/")
 				if err != nil {
 					t.Errorf("reader %d: %v", r, err)
@@ -945,6 +1155,12 @@ func testClose(t *testing.T, h Harness) {
 	}
 	if ran {
 		t.Errorf("Update after Close ran fn")
+	}
+	if _, err := s.View(ctx, func(tx store.ReadTx) error { ran = true; return nil }); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("View after Close = %v, want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("View after Close ran fn")
 	}
 	ch := s.Watch(ctx, "", rev)
 	select {
