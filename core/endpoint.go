@@ -361,16 +361,15 @@ func (c *Cloud) DescribeVpcEndpoints(ctx context.Context, caller Caller, ids []s
 				return Errorf(KindNotFound, "InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id '%s' does not exist", strings.Join(missing, ", "))
 			}
 		} else {
-			all, err := list[VpcEndpoint](t, prefixEndpoints)
+			var err error
+			eps, err = listWhere(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.OwnerID == caller.AccountID })
 			if err != nil {
 				return err
 			}
-			for _, e := range all {
-				if e.OwnerID == caller.AccountID {
-					eps = append(eps, e)
-				}
-			}
 			slices.SortStableFunc(eps, func(a, b *VpcEndpoint) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		}
+		if len(eps) > 0 {
+			out = make([]VpcEndpointDescription, 0, len(eps))
 		}
 		for _, e := range eps {
 			d, err := c.describeEndpoint(t, e)
@@ -510,12 +509,14 @@ func (c *Cloud) DescribeVpcEndpointConnections(ctx context.Context, caller Calle
 	var out []VpcEndpointConnection
 	err := c.view(ctx, func(t *txn) error {
 		out = nil
-		all, err := list[VpcEndpoint](t, prefixEndpoints)
+		all, err := listWhere(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.ServiceOwnerID == caller.AccountID })
 		if err != nil {
 			return err
 		}
-		all = slices.DeleteFunc(all, func(e *VpcEndpoint) bool { return e.ServiceOwnerID != caller.AccountID })
 		slices.SortStableFunc(all, func(a, b *VpcEndpoint) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		if len(all) > 0 {
+			out = make([]VpcEndpointConnection, 0, len(all))
+		}
 		for _, e := range all {
 			svc, ok, err := get[EndpointService](t, keyEndpointService(e.ServiceID))
 			if err != nil {
@@ -566,7 +567,7 @@ func (c *Cloud) describeEndpoint(t *txn, e *VpcEndpoint) (VpcEndpointDescription
 		}
 	}
 	return VpcEndpointDescription{
-		VpcEndpoint: *e,
+		VpcEndpoint: e.clone(),
 		Groups:      groups,
 		DNSEntries:  endpointDNSEntries(c.cfg.Region, e, zones, private),
 	}, nil

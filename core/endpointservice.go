@@ -502,7 +502,7 @@ func (c *Cloud) serviceConfiguration(t *txn, s *EndpointService) (ServiceConfigu
 		return ServiceConfiguration{}, err
 	}
 	sc := ServiceConfiguration{
-		EndpointService:      *s,
+		EndpointService:      s.clone(),
 		AvailabilityZones:    zones,
 		BaseEndpointDNSNames: []string{baseEndpointDNSName(c.cfg.Region, s.ID)},
 	}

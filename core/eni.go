@@ -76,17 +76,23 @@ func (c *Cloud) allocateENI(t *txn, spec eniSpec) (*NetworkInterface, error) {
 
 // usedAddresses returns the addresses taken in the subnet.
 func (c *Cloud) usedAddresses(t *txn, subnetID string) (map[netip.Addr]bool, error) {
-	enis, err := list[NetworkInterface](t, prefixENIs)
-	if err != nil {
-		return nil, err
+	used, err := c.usedAddressesIn(t, []*Subnet{{ID: subnetID}})
+	return used[subnetID], err
+}
+
+// usedAddressesIn returns the addresses taken in each of the subnets, by
+// subnet ID, reading the interfaces once.
+func (c *Cloud) usedAddressesIn(t *txn, subnets []*Subnet) (map[string]map[netip.Addr]bool, error) {
+	used := make(map[string]map[netip.Addr]bool, len(subnets))
+	for _, s := range subnets {
+		used[s.ID] = map[netip.Addr]bool{}
 	}
-	used := map[netip.Addr]bool{}
-	for _, e := range enis {
-		if e.SubnetID == subnetID {
-			used[e.PrivateIP] = true
+	err := forEach(t, prefixENIs, func(e *NetworkInterface) {
+		if u, ok := used[e.SubnetID]; ok {
+			u[e.PrivateIP] = true
 		}
-	}
-	return used, nil
+	})
+	return used, err
 }
 
 // availableAddressCount is what DescribeSubnets reports as
@@ -96,11 +102,11 @@ func (c *Cloud) availableAddressCount(t *txn, s *Subnet) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := subnetUsableCount(s.CIDR) - len(used)
-	if n < 0 {
-		n = 0
-	}
-	return int32(n), nil
+	return availableCount(s, used), nil
+}
+
+func availableCount(s *Subnet, used map[netip.Addr]bool) int32 {
+	return int32(max(subnetUsableCount(s.CIDR)-len(used), 0))
 }
 
 func subnetUsableCount(p netip.Prefix) int {

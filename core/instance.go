@@ -523,17 +523,7 @@ func (c *Cloud) DescribeInstances(ctx context.Context, caller Caller, in Describ
 // when ids is empty), failing with every ID that is not one.
 func (c *Cloud) callerInstances(t *txn, caller Caller, ids []string) ([]*Instance, error) {
 	if len(ids) == 0 {
-		all, err := list[Instance](t, prefixInstances)
-		if err != nil {
-			return nil, err
-		}
-		var out []*Instance
-		for _, in := range all {
-			if in.OwnerID == caller.AccountID {
-				out = append(out, in)
-			}
-		}
-		return out, nil
+		return listWhere(t, prefixInstances, func(in *Instance) bool { return in.OwnerID == caller.AccountID })
 	}
 	var out []*Instance
 	var missing []string
@@ -582,14 +572,15 @@ func (c *Cloud) reservations(t *txn, instances []*Instance) ([]Reservation, erro
 }
 
 func (c *Cloud) describeInstance(t *txn, in *Instance) (InstanceDescription, error) {
-	d := InstanceDescription{Instance: *in, PrivateDNSName: PrivateDNSName(c.cfg.Region, in.PrivateIP)}
+	d := InstanceDescription{Instance: in.clone(), PrivateDNSName: PrivateDNSName(c.cfg.Region, in.PrivateIP)}
 	if in.NetworkInterfaceID != "" {
 		eni, ok, err := get[NetworkInterface](t, keyENI(in.NetworkInterfaceID))
 		if err != nil {
 			return d, err
 		}
 		if ok {
-			d.NetworkInterface = eni
+			e := eni.clone()
+			d.NetworkInterface = &e
 		}
 	}
 	groups, err := groupIdentifiers(t, in.SecurityGroupIDs)

@@ -221,11 +221,10 @@ func (c *Cloud) DescribeListeners(ctx context.Context, caller Caller, in Describ
 	var out []Listener
 	err := c.view(ctx, func(t *txn) error {
 		out = nil
-		all, err := list[Listener](t, prefixListeners)
+		all, err := listWhere(t, prefixListeners, func(l *Listener) bool { return l.OwnerID == caller.AccountID })
 		if err != nil {
 			return err
 		}
-		all = slices.DeleteFunc(all, func(l *Listener) bool { return l.OwnerID != caller.AccountID })
 		if in.LoadBalancerARN != "" {
 			lb, err := c.ownedLoadBalancerByARN(t, caller, in.LoadBalancerARN)
 			if err != nil {
@@ -233,7 +232,7 @@ func (c *Cloud) DescribeListeners(ctx context.Context, caller Caller, in Describ
 			}
 			for _, l := range all {
 				if l.LoadBalancerID == lb.ID {
-					out = append(out, *l)
+					out = append(out, l.clone())
 				}
 			}
 			slices.SortFunc(out, func(a, b Listener) int { return int(a.Port) - int(b.Port) })
@@ -244,7 +243,7 @@ func (c *Cloud) DescribeListeners(ctx context.Context, caller Caller, in Describ
 			if i < 0 {
 				return listenerNotFound()
 			}
-			out = append(out, *all[i])
+			out = append(out, all[i].clone())
 		}
 		return nil
 	})

@@ -289,7 +289,7 @@ func (c *Cloud) DescribeLoadBalancers(ctx context.Context, caller Caller, in Des
 				if i < 0 {
 					return lbNotFound()
 				}
-				out = append(out, *all[i])
+				out = append(out, all[i].clone())
 			}
 		case len(in.Names) > 0:
 			var missing []string
@@ -299,14 +299,14 @@ func (c *Cloud) DescribeLoadBalancers(ctx context.Context, caller Caller, in Des
 					missing = append(missing, name)
 					continue
 				}
-				out = append(out, *all[i])
+				out = append(out, all[i].clone())
 			}
 			if len(missing) > 0 {
 				return Errorf(KindNotFound, "LoadBalancerNotFound", "Load balancers '[%s]' not found", strings.Join(missing, ", "))
 			}
 		default:
 			for _, lb := range all {
-				out = append(out, *lb)
+				out = append(out, lb.clone())
 			}
 		}
 		return nil
@@ -365,11 +365,10 @@ func (c *Cloud) DeleteLoadBalancer(ctx context.Context, caller Caller, arn strin
 
 // ownedLoadBalancers lists the caller's load balancers in creation order.
 func (c *Cloud) ownedLoadBalancers(t *txn, caller Caller) ([]*LoadBalancer, error) {
-	all, err := list[LoadBalancer](t, prefixLoadBalancers)
+	out, err := listWhere(t, prefixLoadBalancers, func(lb *LoadBalancer) bool { return lb.OwnerID == caller.AccountID })
 	if err != nil {
 		return nil, err
 	}
-	out := slices.DeleteFunc(all, func(lb *LoadBalancer) bool { return lb.OwnerID != caller.AccountID })
 	slices.SortStableFunc(out, func(a, b *LoadBalancer) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
 }

@@ -46,6 +46,7 @@ func plNew(t *testing.T) *plEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { checkMemo(t, c) })
 	return &plEnv{Cloud: c, st: st, clock: &now}
 }
 

@@ -40,18 +40,20 @@ func (c *Cloud) DescribeNetworkInterfaces(ctx context.Context, caller Caller, in
 		}
 		var enis []*NetworkInterface
 		if len(ids) == 0 {
-			all, err := list[NetworkInterface](t, prefixENIs)
-			if err != nil {
+			// The caller's VPCs, known up front, decide for every
+			// interface without a lookup each.
+			mine := map[string]bool{}
+			if err := forEach(t, prefixVPCs, func(v *VPC) {
+				if v.OwnerID == caller.AccountID {
+					mine[v.ID] = true
+				}
+			}); err != nil {
 				return err
 			}
-			for _, e := range all {
-				ok, err := visible(e)
-				if err != nil {
-					return err
-				}
-				if ok {
-					enis = append(enis, e)
-				}
+			var err error
+			enis, err = listWhere(t, prefixENIs, func(e *NetworkInterface) bool { return e.OwnerID == caller.AccountID || mine[e.VpcID] })
+			if err != nil {
+				return err
 			}
 		} else {
 			var missing []string
@@ -82,7 +84,7 @@ func (c *Cloud) DescribeNetworkInterfaces(ctx context.Context, caller Caller, in
 				return err
 			}
 			out = append(out, NetworkInterfaceDescription{
-				NetworkInterface: *e,
+				NetworkInterface: e.clone(),
 				Groups:           groups,
 				PrivateDNSName:   PrivateDNSName(c.cfg.Region, e.PrivateIP),
 			})

@@ -230,23 +230,18 @@ func (c *Cloud) DescribeSecurityGroups(ctx context.Context, caller Caller, in De
 	err := c.view(ctx, func(t *txn) error {
 		out = nil
 		if len(ids) == 0 {
-			groups, err := list[SecurityGroup](t, prefixSecurityGroups)
-			if err != nil {
-				return err
-			}
+			groups, err := listWhere(t, prefixSecurityGroups, func(g *SecurityGroup) bool { return g.OwnerID == caller.AccountID })
 			for _, g := range groups {
-				if g.OwnerID == caller.AccountID {
-					out = append(out, *g)
-				}
+				out = append(out, g.clone())
 			}
-			return nil
+			return err
 		}
 		for _, id := range ids {
 			g, err := c.ownedSecurityGroup(t, caller, id)
 			if err != nil {
 				return err
 			}
-			out = append(out, *g)
+			out = append(out, g.clone())
 		}
 		return nil
 	})

@@ -132,7 +132,10 @@ func (c *Cloud) CreateSubnet(ctx context.Context, caller Caller, in CreateSubnet
 		if err := put(t, keySubnet(s.ID), s); err != nil {
 			return err
 		}
-		out, err = c.describeSubnet(t, &s)
+		descs, err := c.describeSubnets(t, []*Subnet{&s})
+		if err == nil {
+			out = descs[0]
+		}
 		return err
 	})
 	return out, err
@@ -203,14 +206,10 @@ func (c *Cloud) DescribeSubnets(ctx context.Context, caller Caller, in DescribeS
 		out = nil
 		var subnets []*Subnet
 		if len(ids) == 0 {
-			all, err := list[Subnet](t, prefixSubnets)
+			var err error
+			subnets, err = listWhere(t, prefixSubnets, func(s *Subnet) bool { return s.OwnerID == caller.AccountID })
 			if err != nil {
 				return err
-			}
-			for _, s := range all {
-				if s.OwnerID == caller.AccountID {
-					subnets = append(subnets, s)
-				}
 			}
 		} else {
 			var missing []string
@@ -229,29 +228,32 @@ func (c *Cloud) DescribeSubnets(ctx context.Context, caller Caller, in DescribeS
 				return ec2NotFound("InvalidSubnetID.NotFound", "subnet", missing)
 			}
 		}
-		for _, s := range subnets {
-			d, err := c.describeSubnet(t, s)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return nil
+		var err error
+		out, err = c.describeSubnets(t, subnets)
+		return err
 	})
 	slices.SortFunc(out, func(a, b SubnetDescription) int { return strings.Compare(a.ID, b.ID) })
 	return out, err
 }
 
-func (c *Cloud) describeSubnet(t *txn, s *Subnet) (SubnetDescription, error) {
-	n, err := c.availableAddressCount(t, s)
-	if err != nil {
-		return SubnetDescription{}, err
+// describeSubnets adds the subnets' derived facts.
+func (c *Cloud) describeSubnets(t *txn, subnets []*Subnet) ([]SubnetDescription, error) {
+	if len(subnets) == 0 {
+		return nil, nil
 	}
-	return SubnetDescription{
-		Subnet:                  *s,
-		ARN:                     fmt.Sprintf(subnetARNFormat, c.cfg.Region, s.OwnerID, s.ID),
-		AvailableIPAddressCount: n,
-	}, nil
+	used, err := c.usedAddressesIn(t, subnets)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SubnetDescription, len(subnets))
+	for i, s := range subnets {
+		out[i] = SubnetDescription{
+			Subnet:                  s.clone(),
+			ARN:                     fmt.Sprintf(subnetARNFormat, c.cfg.Region, s.OwnerID, s.ID),
+			AvailableIPAddressCount: availableCount(s, used[s.ID]),
+		}
+	}
+	return out, nil
 }
 
 // DeleteSubnet deletes a subnet that no interface, instance, load balancer

@@ -278,11 +278,10 @@ func (c *Cloud) DescribeTargetGroups(ctx context.Context, caller Caller, in Desc
 	var out []TargetGroupDescription
 	err := c.view(ctx, func(t *txn) error {
 		out = nil
-		all, err := list[TargetGroup](t, prefixTargetGroups)
+		all, err := listWhere(t, prefixTargetGroups, func(g *TargetGroup) bool { return g.OwnerID == caller.AccountID })
 		if err != nil {
 			return err
 		}
-		all = slices.DeleteFunc(all, func(g *TargetGroup) bool { return g.OwnerID != caller.AccountID })
 		slices.SortStableFunc(all, func(a, b *TargetGroup) int { return a.CreatedAt.Compare(b.CreatedAt) })
 		var pick []*TargetGroup
 		switch {
@@ -349,7 +348,7 @@ func (c *Cloud) describeTargetGroup(t *txn, g *TargetGroup) (TargetGroupDescript
 	if err != nil {
 		return TargetGroupDescription{}, err
 	}
-	d := TargetGroupDescription{TargetGroup: *g}
+	d := TargetGroupDescription{TargetGroup: g.clone()}
 	for _, l := range users {
 		if !slices.Contains(d.LoadBalancerARNs, l.LoadBalancerARN) {
 			d.LoadBalancerARNs = append(d.LoadBalancerARNs, l.LoadBalancerARN)

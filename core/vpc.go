@@ -179,16 +179,11 @@ func (c *Cloud) DescribeVpcs(ctx context.Context, caller Caller, in DescribeVpcs
 	err := c.view(ctx, func(t *txn) error {
 		out = nil
 		if len(ids) == 0 {
-			vpcs, err := list[VPC](t, prefixVPCs)
-			if err != nil {
-				return err
-			}
+			vpcs, err := listWhere(t, prefixVPCs, func(v *VPC) bool { return v.OwnerID == caller.AccountID })
 			for _, v := range vpcs {
-				if v.OwnerID == caller.AccountID {
-					out = append(out, *v)
-				}
+				out = append(out, v.clone())
 			}
-			return nil
+			return err
 		}
 		var missing []string
 		for _, id := range ids {
@@ -200,7 +195,7 @@ func (c *Cloud) DescribeVpcs(ctx context.Context, caller Caller, in DescribeVpcs
 				missing = append(missing, id)
 				continue
 			}
-			out = append(out, *v)
+			out = append(out, v.clone())
 		}
 		if len(missing) > 0 {
 			return ec2NotFound("InvalidVpcID.NotFound", "vpc", missing)

@@ -40,6 +40,7 @@ func newTestCloud(t *testing.T) *testCloud {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { checkMemo(t, c) })
 	return &testCloud{Cloud: c, st: st, now: &now}
 }
 

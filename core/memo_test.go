@@ -1,0 +1,310 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/privlink/privlink/store"
+	"github.com/privlink/privlink/store/etcdstore"
+)
+
+// checkMemo fails if an object views share was modified: each one must
+// still encode to the stored value it was decoded from. Test clouds run it
+// when their test ends, so every test checks that core and its callers
+// leave shared objects alone.
+func checkMemo(t *testing.T, c *Cloud) {
+	t.Helper()
+	_, err := c.st.View(context.Background(), func(rx store.ReadTx) error {
+		for _, k := range c.memo.kinds {
+			k.mu.RLock()
+			defer k.mu.RUnlock()
+			for key, o := range k.objs {
+				kv, ok, err := rx.Get(key)
+				if err != nil {
+					return err
+				}
+				if !ok || kv.ModRevision != o.rev {
+					continue // stale: a later view decodes the new value
+				}
+				b, err := json.Marshal(o.v)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(b, kv.Value) {
+					t.Errorf("shared object %s was modified:\n stored %s\n now    %s", key, kv.Value, b)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("check shared objects: %v", err)
+	}
+}
+
+// TestViewsShareObjects checks the memo's behaviour: views decode an object
+// once per revision, see changes, and forget deleted objects when their
+// kind is listed.
+func TestViewsShareObjects(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v1 := tc.vpc(t, acctA, "10.0.0.0/16")
+	v2 := tc.vpc(t, acctA, "10.1.0.0/16")
+
+	read := func() map[string]*VPC {
+		t.Helper()
+		out := map[string]*VPC{}
+		if err := tc.view(ctx, func(t *txn) error {
+			vpcs, err := list[VPC](t, prefixVPCs)
+			for _, v := range vpcs {
+				out[v.ID] = v
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first, second := read(), read()
+	if first[v1.ID] == nil || first[v1.ID] != second[v1.ID] || first[v2.ID] != second[v2.ID] {
+		t.Fatalf("two views of unchanged VPCs decoded them twice: %p %p", first[v1.ID], second[v1.ID])
+	}
+	var got *VPC
+	if err := tc.view(ctx, func(t *txn) error {
+		var err error
+		got, _, err = get[VPC](t, keyVPC(v1.ID))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got != first[v1.ID] {
+		t.Errorf("get and list of one unchanged VPC decoded it twice")
+	}
+
+	tc.plainUpdate(t, func(t *txn) error {
+		v, _, err := get[VPC](t, keyVPC(v1.ID))
+		if err != nil {
+			return err
+		}
+		v.Tags = []Tag{{Key: "Name", Value: "changed"}}
+		return put(t, keyVPC(v1.ID), v)
+	})
+	third := read()
+	if third[v1.ID] == first[v1.ID] || len(third[v1.ID].Tags) != 1 || third[v2.ID] != first[v2.ID] {
+		t.Fatalf("after a change: %+v, want the new VPC and the old other one", third[v1.ID])
+	}
+
+	// Deleting most VPCs, then listing them, forgets the deleted ones.
+	var ids []string
+	for i := range 40 {
+		owner := Caller{AccountID: fmt.Sprintf("%012d", 100+i/maxVPCsPerAccount)}
+		ids = append(ids, tc.vpc(t, owner, fmt.Sprintf("10.%d.0.0/16", i)).ID)
+	}
+	read()
+	tc.plainUpdate(t, func(t *txn) error {
+		for _, id := range ids {
+			if err := del(t, keyVPC(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	read()
+	k := tc.memo.kinds[prefixVPCs]
+	if n := len(k.objs); n != 2 {
+		t.Fatalf("after deleting 40 of 42 VPCs and listing them, %d are remembered, want 2", n)
+	}
+}
+
+// plainUpdate runs fn in an update and fails the test on an error.
+func (tc *testCloud) plainUpdate(t *testing.T, fn func(t *txn) error) {
+	t.Helper()
+	if err := tc.update(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestViewsCannotWrite checks that a write in a view fails rather than
+// being lost.
+func TestViewsCannotWrite(t *testing.T) {
+	tc := newTestCloud(t)
+	err := tc.view(context.Background(), func(t *txn) error { return put(t, keyVPC("vpc-1"), VPC{ID: "vpc-1"}) })
+	if err == nil {
+		t.Fatal("put in a view succeeded")
+	}
+	err = tc.view(context.Background(), func(t *txn) error { return del(t, keyVPC("vpc-1")) })
+	if err == nil {
+		t.Fatal("delete in a view succeeded")
+	}
+}
+
+// TestClonesShareNothing fills every field of every stored type that has
+// clone, and checks that the clone shares no slice or map with it.
+func TestClonesShareNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		obj   any
+		clone func(any) any
+	}{
+		{"VPC", &VPC{}, func(v any) any { c := v.(*VPC).clone(); return &c }},
+		{"Subnet", &Subnet{}, func(v any) any { c := v.(*Subnet).clone(); return &c }},
+		{"SecurityGroup", &SecurityGroup{}, func(v any) any { c := v.(*SecurityGroup).clone(); return &c }},
+		{"Instance", &Instance{}, func(v any) any { c := v.(*Instance).clone(); return &c }},
+		{"NetworkInterface", &NetworkInterface{}, func(v any) any { c := v.(*NetworkInterface).clone(); return &c }},
+		{"LoadBalancer", &LoadBalancer{}, func(v any) any { c := v.(*LoadBalancer).clone(); return &c }},
+		{"TargetGroup", &TargetGroup{}, func(v any) any { c := v.(*TargetGroup).clone(); return &c }},
+		{"Listener", &Listener{}, func(v any) any { c := v.(*Listener).clone(); return &c }},
+		{"EndpointService", &EndpointService{}, func(v any) any { c := v.(*EndpointService).clone(); return &c }},
+		{"VpcEndpoint", &VpcEndpoint{}, func(v any) any { c := v.(*VpcEndpoint).clone(); return &c }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fill(reflect.ValueOf(tc.obj).Elem())
+			c := tc.clone(tc.obj)
+			if !reflect.DeepEqual(c, tc.obj) {
+				t.Fatalf("clone differs:\n %+v\n %+v", c, tc.obj)
+			}
+			orig, cl := reflect.ValueOf(tc.obj).Elem(), reflect.ValueOf(c).Elem()
+			for i := range orig.NumField() {
+				f := orig.Field(i)
+				switch f.Kind() {
+				case reflect.Slice, reflect.Map:
+					if f.UnsafePointer() == cl.Field(i).UnsafePointer() {
+						t.Errorf("clone shares field %s", orig.Type().Field(i).Name)
+					}
+				case reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func:
+					t.Errorf("field %s is a %s: clone cannot copy it", orig.Type().Field(i).Name, f.Kind())
+				}
+			}
+		})
+	}
+}
+
+// fill sets every field of v to a non-zero value, with one element in
+// each slice and map.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fill(s.Index(0))
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(k)
+		fill(e)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Unix(1, 0)))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i))
+			}
+		}
+	}
+}
+
+// TestConcurrentViews runs views on the production store, where they run
+// in parallel and share decoded objects, while a writer changes the state
+// under them: every view sees a consistent state, and no shared object is
+// modified. Run it with -race.
+func TestConcurrentViews(t *testing.T) {
+	ctx := context.Background()
+	st, err := etcdstore.Open(ctx, etcdstore.Config{DataDir: filepath.Join(t.TempDir(), "etcd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c, err := New(st, Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { checkMemo(t, c) })
+	owners := []Caller{{AccountID: "100000000001"}, {AccountID: "100000000002"}}
+
+	// The writer keeps each owner at two or three VPCs: it creates a third
+	// and deletes it again.
+	for _, o := range owners {
+		for i := range 2 {
+			if _, err := c.CreateVpc(ctx, o, CreateVpcInput{CidrBlock: fmt.Sprintf("10.%d.0.0/16", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(done)
+		for i := range 20 {
+			o := owners[i%len(owners)]
+			v, err := c.CreateVpc(ctx, o, CreateVpcInput{CidrBlock: "10.9.0.0/16"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := c.DeleteVpc(ctx, o, DeleteVpcInput{VpcID: v.ID}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for r := range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				o := owners[r%len(owners)]
+				vpcs, err := c.DescribeVpcs(ctx, o, DescribeVpcsInput{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n := len(vpcs); n < 2 || n > 3 {
+					t.Errorf("reader %d: %d VPCs, want 2 or 3", r, n)
+					return
+				}
+				for _, v := range vpcs {
+					if v.OwnerID != o.AccountID || v.DefaultSecurityGroupID == "" {
+						t.Errorf("reader %d: VPC %+v", r, v)
+						return
+					}
+					v.Tags = append(v.Tags, Tag{Key: "mine", Value: "to change"}) // results are the caller's
+				}
+				snap, err := c.LoadSnapshot(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for id, v := range snap.VPCs {
+					if _, ok := snap.SecurityGroups[v.DefaultSecurityGroupID]; !ok {
+						t.Errorf("reader %d: snapshot at %d has VPC %s without its default group", r, snap.Revision, id)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
