@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -29,6 +32,7 @@ const (
 	portIperf = 5201
 	portEcho  = 7000 // echoes everything, for round trips on a kept-open connection
 	portOnce  = 7001 // reads one 64-byte request, answers it and closes
+	portEcho2 = 7002 // another echo port: one source address reaches one port ≤ 64k times
 )
 
 // serveWorker runs the echo and one-shot servers until killed.
@@ -37,14 +41,27 @@ func serveWorker(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	echo, err := net.Listen("tcp4", fmt.Sprintf(":%d", portEcho))
-	if err != nil {
-		return err
+	// SO_REUSEPORT: several servers share the ports, each holding its
+	// part of many connections within its open-file limit.
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	var ls []net.Listener
+	for _, port := range []int{portEcho, portOnce, portEcho2} {
+		l, err := lc.Listen(context.Background(), "tcp4", fmt.Sprintf(":%d", port))
+		if err != nil {
+			return err
+		}
+		ls = append(ls, l)
 	}
-	once, err := net.Listen("tcp4", fmt.Sprintf(":%d", portOnce))
-	if err != nil {
-		return err
-	}
+	echo, once, echo2 := ls[0], ls[1], ls[2]
+	go acceptLoop(echo2, echoConn)
 	go acceptLoop(once, func(c net.Conn) {
 		buf := make([]byte, 64)
 		if _, err := io.ReadFull(c, buf); err == nil {
@@ -52,11 +69,27 @@ func serveWorker(args []string) error {
 		}
 		c.Close()
 	})
-	acceptLoop(echo, func(c net.Conn) {
-		_, _ = io.Copy(c, c)
-		c.Close()
-	})
+	acceptLoop(echo, echoConn)
 	return nil
+}
+
+// echoConn echoes until the client closes. A read/write loop, not io.Copy:
+// io.Copy between TCP sockets splices through a pipe that it holds while
+// waiting, three descriptors per idle connection instead of one.
+func echoConn(c net.Conn) {
+	defer c.Close()
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func acceptLoop(l net.Listener, serve func(net.Conn)) {
@@ -215,12 +248,14 @@ func idleWorker(args []string) error {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 		conns = append(conns, c)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 		if _, err := c.Write(buf); err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 		if _, err := io.ReadFull(c, buf); err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
+		_ = c.SetDeadline(time.Time{})
 	}
 	fmt.Println("ready")
 	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))

@@ -18,9 +18,16 @@ type report struct {
 	Quick   bool
 	Started time.Time
 	Tables  []*table
+	// Raw are blocks of tool output printed as they are (go test -bench).
+	Raw []raw
 	// Notes are paragraphs printed after the tables: what was tried where a
 	// target was missed, limits of the machine.
 	Notes []string
+}
+
+// raw is a block of verbatim output under a title.
+type raw struct {
+	Title, Intro, Text string
 }
 
 // table is one set of figures measured on the same columns (paths or
@@ -144,6 +151,12 @@ func (rep *report) write(w io.Writer, e *env) error {
 			}
 			fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 		}
+	}
+	for _, r := range rep.Raw {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n```\n%s```\n", r.Title, r.Intro, r.Text)
+	}
+	if len(rep.Notes) > 0 {
+		fmt.Fprintf(&b, "\n## Notes\n")
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "\n%s\n", n)
