@@ -99,9 +99,13 @@ type Store interface {
 }
 
 // Tx is the view a transaction has. Reads see the transaction's snapshot and
-// its own earlier writes.
+// its own earlier writes. Values read from the snapshot may be shared with
+// the store and with views, as ReadTx's are: fn must not modify them.
 type Tx interface {
 	Get(key string) (value []byte, found bool, err error)
+	// List reads every key with the prefix, sorted by key. A key from the
+	// snapshot carries its ModRevision, as ReadTx.List reports it; a key
+	// the transaction wrote itself carries 0.
 	List(prefix string) ([]KV, error)
 	Put(key string, value []byte) error
 	// Delete removes the key; deleting a missing key is not an error.

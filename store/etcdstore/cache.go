@@ -18,8 +18,10 @@ package etcdstore
 //     every acknowledged write since there is only one member; from a
 //     cluster, with one linearizable Get) and waits until the cache has
 //     applied that revision, which takes a watch event's trip.
-//  4. Fall back: while the cache loads, after its watch failed, or when it
-//     lags more than cacheLag, a View reads from etcd as Update does.
+//  4. Update reads the same way, and its commit's compare checks that no
+//     commit came after the snapshot's revision (update.go).
+//  5. Fall back: while the cache loads, after its watch failed, or when it
+//     lags more than cacheLag, View and Update read from etcd.
 
 import (
 	"context"

@@ -183,3 +183,54 @@ func TestViewsWithoutCache(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdatesUseCache checks that updates read from the cache, on the
+// embedded member and through a client, see the writes before them, and
+// that the commit's compare refuses a snapshot older than the last
+// commit, so an update never decides on stale reads.
+func TestUpdatesUseCache(t *testing.T) {
+	a := openEmbedded(t, Config{})
+	b := sibling(t, a)
+	ctx := context.Background()
+	for i := range 20 {
+		w, r := a, b
+		if i%2 == 1 {
+			w, r = b, a
+		}
+		if _, err := w.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte(strconv.Itoa(i))) }); err != nil {
+			t.Fatal(err)
+		}
+		var cached bool
+		var got []byte
+		if _, err := r.Update(ctx, func(stx store.Tx) error {
+			cached = stx.(*tx).snap != nil
+			var err error
+			got, _, err = stx.Get("k")
+			if err != nil {
+				return err
+			}
+			return stx.Put("seen", got)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !cached {
+			t.Fatalf("update %d read from etcd, want the cache", i)
+		}
+		if string(got) != strconv.Itoa(i) {
+			t.Fatalf("update %d read %q, want %d", i, got, i)
+		}
+	}
+
+	// An attempt on a snapshot from before the last commit loses.
+	stale := a.cache.cur.Load()
+	if _, err := b.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("newer")) }); err != nil {
+		t.Fatal(err)
+	}
+	_, done, err := a.attemptOn(ctx, stale, func(tx store.Tx) error { return tx.Put("k", []byte("stale")) })
+	if err != nil || done {
+		t.Fatalf("an attempt on a stale snapshot: done %v, err %v; want it to lose the compare", done, err)
+	}
+	if kv, _, err := a.Get(ctx, "k"); err != nil || string(kv.Value) != "newer" {
+		t.Fatalf("k = %q (err %v), want the newer write kept", kv.Value, err)
+	}
+}

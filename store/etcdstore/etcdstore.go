@@ -31,32 +31,38 @@
 //
 // # Transactions
 //
-// Update reads the sequence key to learn the snapshot revision, runs fn with
-// reads pinned to that revision (clientv3.WithRev) and writes buffered in
-// memory, then commits them in one etcd Txn that also bumps the sequence key,
-// guarded by a compare that the sequence key's mod revision is unchanged.
-// Since every commit bumps the sequence key, the guard holds only if no other
-// privlink transaction committed after the snapshot, which makes Updates
-// serializable. On conflict fn runs again after a jittered backoff, up to
-// Config.MaxAttempts times, then Update returns store.ErrConflict. Within one
-// process Updates take turns, so they never conflict with each other. Other
-// programs must not write under Prefix: their writes do not bump the
-// sequence key. A transaction may hold at most the cluster's max-txn-ops
-// writes minus one (embedded: 4095; etcd's default: 127) and
-// max-request-bytes of data (1.5 MiB by default).
+// Update runs fn on a snapshot with its writes buffered in memory, then
+// commits them in one etcd Txn that also bumps the sequence key, guarded by
+// a compare that no privlink commit happened after the snapshot. The
+// snapshot is the read cache's, once it includes every earlier commit (as
+// a View's does; see Reads), and the guard is that the sequence key's mod
+// revision is at most the snapshot's revision. Without the cache, Update
+// reads the sequence key to learn the snapshot revision, reads from etcd
+// pinned to it (clientv3.WithRev), and the guard is that the sequence
+// key's mod revision is unchanged. Since every commit bumps the sequence
+// key, either guard holds only if no other privlink transaction committed
+// after the snapshot, which makes Updates serializable. On conflict fn runs
+// again after a jittered backoff, up to Config.MaxAttempts times, then
+// Update returns store.ErrConflict. Within one process Updates take turns,
+// so they never conflict with each other. Other programs must not write
+// under Prefix: their writes do not bump the sequence key. A transaction
+// may hold at most the cluster's max-txn-ops writes minus one (embedded:
+// 4095; etcd's default: 127) and max-request-bytes of data (1.5 MiB by
+// default).
 //
 // A Txn that fails in flight (as opposed to losing the compare) is not
 // retried: it may have committed, and fn is not idempotent in general.
 //
 // # Reads
 //
-// Get, List and View read from an in-memory copy of the data that one
-// etcd watch keeps current (cache.go), at a revision that includes every
+// Get, List, View and Update read from an in-memory copy of the data that
+// one etcd watch keeps current (cache.go), at a revision that includes every
 // write committed before the read began, so reads stay linearizable
 // without a range request to etcd. Views run concurrently with each other
 // and with Updates. While the copy is loading, or if it falls behind, reads
-// go to etcd. Config.NoReadCache turns the copy off, trading read speed for
-// the memory it takes (about the size of the data).
+// go to etcd. Values read from the copy are shared, in Updates too.
+// Config.NoReadCache turns the copy off, trading read speed for the memory
+// it takes (about the size of the data).
 //
 // # Watches
 //

@@ -69,17 +69,44 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 // attempt runs fn once. It returns done=false, with no error, when the
 // attempt lost to another transaction and fn should run again.
 func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (rev int64, done bool, err error) {
-	// The sequence key's mod revision is the last privlink commit; the
-	// read's revision is the snapshot.
-	snap, err := s.client.Get(ctx, s.seqKey)
-	if err != nil {
-		return 0, false, s.wrap("update: read snapshot revision", err)
+	var cs *snapshot
+	if s.cache != nil {
+		// A cached snapshot that includes every earlier commit serves the
+		// reads without a range request.
+		if cs, err = s.cache.await(ctx); err != nil {
+			return 0, false, err
+		}
 	}
-	var seqRev int64
-	if len(snap.Kvs) > 0 {
-		seqRev = snap.Kvs[0].ModRevision
+	return s.attemptOn(ctx, cs, fn)
+}
+
+// attemptOn is attempt with reads from the cached snapshot cs, or from
+// etcd when cs is nil.
+func (s *Store) attemptOn(ctx context.Context, cs *snapshot, fn func(store.Tx) error) (rev int64, done bool, err error) {
+	t := &tx{ctx: ctx, s: s, writes: map[string]*[]byte{}}
+	// guard is the commit's compare: no privlink commit since the snapshot.
+	var guard clientv3.Cmp
+	if cs != nil {
+		// The sequence key's mod revision is the last privlink commit, so
+		// it is at most the snapshot's revision exactly when none
+		// committed after the snapshot.
+		t.snap, t.rev = cs, cs.rev
+		guard = clientv3.Compare(clientv3.ModRevision(s.seqKey), "<", cs.rev+1)
 	}
-	t := &tx{ctx: ctx, s: s, rev: snap.Header.Revision, writes: map[string]*[]byte{}}
+	if t.snap == nil {
+		// The sequence key's mod revision is the last privlink commit; the
+		// read's revision is the snapshot.
+		snap, err := s.client.Get(ctx, s.seqKey)
+		if err != nil {
+			return 0, false, s.wrap("update: read snapshot revision", err)
+		}
+		var seqRev int64
+		if len(snap.Kvs) > 0 {
+			seqRev = snap.Kvs[0].ModRevision
+		}
+		t.rev = snap.Header.Revision
+		guard = clientv3.Compare(clientv3.ModRevision(s.seqKey), "=", seqRev)
+	}
 	ferr := fn(t)
 	t.finished = true
 	switch {
@@ -110,7 +137,7 @@ func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (rev int64
 	}
 	ops = append(ops, clientv3.OpPut(s.seqKey, ""))
 	resp, err := s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(s.seqKey), "=", seqRev)).
+		If(guard).
 		Then(ops...).
 		Commit()
 	if err != nil {
@@ -127,6 +154,9 @@ type tx struct {
 	ctx context.Context // the Update's; Tx methods have none of their own
 	s   *Store
 	rev int64
+	// snap serves the reads when the read cache could; nil means etcd
+	// serves them at rev.
+	snap *snapshot
 	// writes holds pending values; a nil pointer is a delete.
 	writes map[string]*[]byte
 	// err is the first failed read. It voids the attempt even if fn
@@ -152,6 +182,10 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 		}
 		return slices.Clone(*v), true, nil
 	}
+	if t.snap != nil {
+		kv, ok, _ := t.snap.Get(key)
+		return kv.Value, ok, nil
+	}
 	resp, err := t.s.getAt(t.ctx, t.s.etcdKey(key), t.rev)
 	if err != nil {
 		return nil, false, t.fail(err)
@@ -166,9 +200,14 @@ func (t *tx) List(prefix string) ([]store.KV, error) {
 	if t.finished {
 		return nil, errTxDone
 	}
-	base, _, err := t.s.rangeAt(t.ctx, prefix, t.rev)
-	if err != nil {
-		return nil, t.fail(err)
+	var base []store.KV
+	if t.snap != nil {
+		base, _ = t.snap.List(prefix)
+	} else {
+		var err error
+		if base, _, err = t.s.rangeAt(t.ctx, prefix, t.rev); err != nil {
+			return nil, t.fail(err)
+		}
 	}
 	var mine []string
 	for k := range t.writes {

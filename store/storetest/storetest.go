@@ -60,6 +60,7 @@ func Run(t *testing.T, h Harness) {
 		{"DeleteMissing", testDeleteMissing},
 		{"FnErrorWritesNothing", testFnErrorWritesNothing},
 		{"ReadOnlyUpdate", testReadOnlyUpdate},
+		{"UpdateListRevisions", testUpdateListRevisions},
 		{"View", testView},
 		{"ViewSeesEarlierWrites", testViewSeesEarlierWrites},
 		{"ViewThenWatch", testViewThenWatch},
@@ -384,6 +385,54 @@ func testValuesAreCopies(t *testing.T, h Harness) {
 	}
 	kvs[0].Value[0] = 'X'
 	wantValue(t, s, "k", "original")
+}
+
+// testUpdateListRevisions checks that a transaction's List reports the
+// revisions a view reports for the keys it did not write, and 0 for those
+// it did: callers reuse what they decoded by key and revision.
+func testUpdateListRevisions(t *testing.T, h Harness) {
+	s := h.New(t)
+	ctx := context.Background()
+	ra := put(t, s, kv{"k/a", "1"})
+	rb := put(t, s, kv{"k/b", "1"})
+	put(t, s, kv{"k/a", "2"})
+	var viewed []store.KV
+	if _, err := s.View(ctx, func(rx store.ReadTx) error {
+		var err error
+		viewed, err = rx.List("k/")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(viewed) != 2 || viewed[0].ModRevision <= ra || viewed[1].ModRevision != rb {
+		t.Fatalf("view listed %+v, want k/a after revision %d and k/b at %d", viewed, ra, rb)
+	}
+	if _, err := s.Update(ctx, func(tx store.Tx) error {
+		got, err := tx.List("k/")
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 || got[0].ModRevision != viewed[0].ModRevision || got[1].ModRevision != rb {
+			return fmt.Errorf("update listed %+v before writing, want the revisions %+v", got, viewed)
+		}
+		if err := tx.Put("k/c", []byte("1")); err != nil {
+			return err
+		}
+		if err := tx.Put("k/b", []byte("2")); err != nil {
+			return err
+		}
+		got, err = tx.List("k/")
+		if err != nil {
+			return err
+		}
+		want := []int64{viewed[0].ModRevision, 0, 0}
+		if len(got) != 3 || got[0].ModRevision != want[0] || got[1].ModRevision != 0 || got[2].ModRevision != 0 {
+			return fmt.Errorf("update listed %+v after writing k/b and k/c, want revisions %v", got, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testRevisions(t *testing.T, h Harness) {
