@@ -5,6 +5,21 @@ import (
 	"slices"
 )
 
+// cloner is a stored type with a clone method.
+type cloner[T any] interface{ clone() T }
+
+// clonable reports whether *T has a clone method.
+func clonable[T any]() bool {
+	_, ok := any((*T)(nil)).(cloner[T])
+	return ok
+}
+
+// cloneOf returns a deep copy of v, whose type must be clonable.
+func cloneOf[T any](v *T) *T {
+	c := any(v).(cloner[T]).clone()
+	return &c
+}
+
 // Deep copies of stored objects. A view's objects are shared (see memo), so
 // whatever a call returns is built from copies: callers own what they get.
 // Every element type of these slices holds only values and strings, so

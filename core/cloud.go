@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -76,13 +77,14 @@ func (c *Cloud) Store() store.Store { return c.st }
 
 func (c *Cloud) now() time.Time { return c.cfg.Now().UTC() }
 
-// txn is a store transaction with typed helpers: an update's (tx set),
-// whose objects are its own to change, or a view's (rx set), whose objects
-// are shared and must not be changed.
+// txn is a store transaction with typed helpers: an update's (tx set) or a
+// view's (rx set). A view's objects are shared and must not be changed. An
+// update's objects from get, list and listWhere are its own to change;
+// forEach and exists pass it shared ones, which it must not change either.
 type txn struct {
 	tx   store.Tx
 	rx   store.ReadTx
-	memo *memo // with rx
+	memo *memo // the objects views and updates share
 }
 
 // errReadOnly is what writing in a view returns: a bug in core.
@@ -91,7 +93,7 @@ var errReadOnly = errors.New("core: write in a read-only transaction")
 // update runs fn in one store transaction. Errors from fn come back as they
 // are; store failures come back as internal errors.
 func (c *Cloud) update(ctx context.Context, fn func(t *txn) error) error {
-	_, err := c.st.Update(ctx, func(tx store.Tx) error { return fn(&txn{tx: tx}) })
+	_, err := c.st.Update(ctx, func(tx store.Tx) error { return fn(&txn{tx: tx, memo: c.memo}) })
 	return wrapStoreErr(err)
 }
 
@@ -145,39 +147,69 @@ func get[T any](t *txn, key string) (*T, bool, error) {
 	return v, true, nil
 }
 
-// list reads every object under prefix, in key order: new ones in an
-// update, shared ones in a view. The slice is the caller's.
+// list reads every object under prefix, in key order: copies of their own
+// in an update, shared ones in a view. The slice is the caller's.
 func list[T any](t *txn, prefix string) ([]*T, error) {
-	if t.rx != nil {
-		return listWhere[T](t, prefix, func(*T) bool { return true })
-	}
-	return listNew[T](t, prefix)
+	return listWhere(t, prefix, func(*T) bool { return true })
 }
 
-// listWhere is list of only the objects keep accepts. In a view, the
-// objects keep rejects cost nothing but the call, which matters when a
-// caller's objects are few among many.
+// listWhere is list of only the objects keep accepts, which it sees shared
+// and must not change. The objects keep rejects cost nothing but the call,
+// which matters when a caller's objects are few among many; in an update,
+// only the objects kept are copied.
 func listWhere[T any](t *txn, prefix string, keep func(*T) bool) ([]*T, error) {
+	if t.rx == nil && !clonable[T]() {
+		// No clone method: decode copies of its own.
+		all, err := listNew[T](t, prefix)
+		return slices.DeleteFunc(all, func(v *T) bool { return !keep(v) }), err
+	}
 	var out []*T
 	err := forEach(t, prefix, func(v *T) {
 		if keep(v) {
+			if t.rx == nil {
+				v = cloneOf(v)
+			}
 			out = append(out, v)
 		}
 	})
 	return out, err
 }
 
-// forEach calls fn with every object under prefix, in key order: new ones
-// in an update, shared ones in a view.
+// forEach calls fn with every object under prefix, in key order. The
+// objects are shared, in an update too: fn must not change them.
 func forEach[T any](t *txn, prefix string, fn func(*T)) error {
 	if t.rx != nil {
 		return scan(t.memo, t.rx, prefix, func(_ string, v *T) { fn(v) })
 	}
-	all, err := listNew[T](t, prefix)
-	for _, v := range all {
-		fn(v)
+	kvs, err := t.tx.List(prefix)
+	if err != nil {
+		return err
 	}
-	return err
+	// Keys the update wrote itself have no revision; decode reads them
+	// anew, and scan does not remember them.
+	return scan(t.memo, kvList{prefix, kvs}, prefix, func(_ string, v *T) { fn(v) })
+}
+
+// exists reports whether an object under prefix satisfies match, which
+// sees shared objects and must not change them.
+func exists[T any](t *txn, prefix string, match func(*T) bool) (bool, error) {
+	found := false
+	err := forEach(t, prefix, func(v *T) {
+		if !found && match(v) {
+			found = true
+		}
+	})
+	return found, err
+}
+
+// anyOf runs the checks in order until one reports true.
+func anyOf(checks []func() (bool, error)) (bool, error) {
+	for _, check := range checks {
+		if ok, err := check(); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // listNew decodes every object under prefix in an update.

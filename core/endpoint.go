@@ -167,23 +167,29 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 
 	var out VpcEndpointDescription
 	err = c.update(ctx, func(t *txn) error {
-		all, err := list[VpcEndpoint](t, prefixEndpoints)
-		if err != nil {
+		// One scan finds an earlier call with the client token and the
+		// VPC's endpoints, for its quota and private DNS names. The
+		// objects are shared: nothing here changes them.
+		var earlier *VpcEndpoint
+		var inVPC []*VpcEndpoint
+		if err := forEach(t, prefixEndpoints, func(e *VpcEndpoint) {
+			if in.ClientToken != "" && earlier == nil && e.OwnerID == caller.AccountID && e.ClientToken == in.ClientToken {
+				earlier = e
+			}
+			if e.VpcID == in.VpcID {
+				inVPC = append(inVPC, e)
+			}
+		}); err != nil {
 			return err
 		}
-		if in.ClientToken != "" {
-			for _, e := range all {
-				if e.OwnerID != caller.AccountID || e.ClientToken != in.ClientToken {
-					continue
-				}
-				if e.VpcID != in.VpcID || e.ServiceName != in.ServiceName || epType != EndpointTypeInterface ||
-					!slices.Equal(vpceSorted(e.SubnetIDs), vpceSorted(subnetIDs)) ||
-					len(in.SecurityGroupIDs) > 0 && !slices.Equal(vpceSorted(e.SecurityGroupIDs), vpceSorted(distinctInOrder(in.SecurityGroupIDs))) {
-					return Errorf(KindInvalid, "IdempotentParameterMismatch", "The client token '%s' has already been used with different parameters", in.ClientToken)
-				}
-				out, err = c.describeEndpoint(t, e)
-				return err
+		if e := earlier; e != nil {
+			if e.VpcID != in.VpcID || e.ServiceName != in.ServiceName || epType != EndpointTypeInterface ||
+				!slices.Equal(vpceSorted(e.SubnetIDs), vpceSorted(subnetIDs)) ||
+				len(in.SecurityGroupIDs) > 0 && !slices.Equal(vpceSorted(e.SecurityGroupIDs), vpceSorted(distinctInOrder(in.SecurityGroupIDs))) {
+				return Errorf(KindInvalid, "IdempotentParameterMismatch", "The client token '%s' has already been used with different parameters", in.ClientToken)
 			}
+			out, err = c.describeEndpoint(t, e)
+			return err
 		}
 		vpc, err := c.ownedVPC(t, caller, in.VpcID)
 		if err != nil {
@@ -236,7 +242,7 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 			}
 		}
 		live := 0
-		for _, e := range all {
+		for _, e := range inVPC {
 			if e.VpcID == vpc.ID && e.State != EndpointDeleting && e.State != EndpointDeleted {
 				live++
 			}
@@ -249,7 +255,7 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 			privateDNS = *in.PrivateDNSEnabled
 		}
 		if privateDNS {
-			if err := c.checkPrivateDNS(t, vpc, svc, all); err != nil {
+			if err := c.checkPrivateDNS(t, vpc, svc, inVPC); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -16,10 +17,12 @@ import (
 // every endpoint, but decoding ten thousand of them on every call would
 // cost far more than the call itself.
 //
-// Views share these objects with each other and with Snapshot: nothing
-// may modify an object read in a view, and whatever a view returns must
-// not alias one (the clone methods in clone.go make the copies). Updates
-// decode objects of their own, which they may change.
+// Views share these objects with each other, with Snapshot and with
+// updates, which reuse them the same way: nothing may modify a shared
+// object, and whatever a call returns must not alias one (the clone
+// methods in clone.go make the copies). An update changes only copies of
+// its own (see txn). Objects an update wrote itself are not remembered:
+// they have no revision until the commit, which views then read.
 //
 // Memory: one object per key views have read. Deleted keys are forgotten
 // when their kind is next scanned whole (the reconciler's LoadSnapshot does
@@ -208,6 +211,40 @@ func relist[T any](k *memoKind, rx store.ReadTx, prefix string) {
 		for key := range k.objs {
 			if _, found := slices.BinarySearch(l.keys, key); !found {
 				delete(k.objs, key)
+			}
+		}
+	}
+}
+
+// kvList is a store.ReadTx over the keys an update listed with a prefix,
+// in order, so scan serves updates too.
+type kvList struct {
+	prefix string
+	kvs    []store.KV
+}
+
+func (l kvList) Get(key string) (store.KV, bool, error) {
+	i, ok := slices.BinarySearchFunc(l.kvs, key, func(kv store.KV, k string) int { return strings.Compare(kv.Key, k) })
+	if !ok {
+		return store.KV{}, false, nil
+	}
+	return l.kvs[i], true, nil
+}
+
+func (l kvList) List(prefix string) ([]store.KV, error) {
+	var out []store.KV
+	for kv := range l.Scan(prefix) {
+		out = append(out, kv)
+	}
+	return out, nil
+}
+
+func (l kvList) Scan(prefix string) iter.Seq2[store.KV, error] {
+	return func(yield func(store.KV, error) bool) {
+		all := prefix == l.prefix
+		for _, kv := range l.kvs {
+			if (all || strings.HasPrefix(kv.Key, prefix)) && !yield(kv, nil) {
+				return
 			}
 		}
 	}

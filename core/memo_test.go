@@ -21,6 +21,19 @@ import (
 // leave shared objects alone.
 func checkMemo(t *testing.T, c *Cloud) {
 	t.Helper()
+	bad, err := modifiedShared(c)
+	if err != nil {
+		t.Errorf("check shared objects: %v", err)
+	}
+	for _, b := range bad {
+		t.Errorf("shared object %s", b)
+	}
+}
+
+// modifiedShared describes every shared object that no longer encodes to
+// the stored value it was decoded from.
+func modifiedShared(c *Cloud) ([]string, error) {
+	var bad []string
 	_, err := c.st.View(context.Background(), func(rx store.ReadTx) error {
 		for _, k := range c.memo.kinds {
 			k.mu.RLock()
@@ -38,15 +51,91 @@ func checkMemo(t *testing.T, c *Cloud) {
 					return err
 				}
 				if !bytes.Equal(b, kv.Value) {
-					t.Errorf("shared object %s was modified:\n stored %s\n now    %s", key, kv.Value, b)
+					bad = append(bad, fmt.Sprintf("%s was modified:\n stored %s\n now    %s", key, kv.Value, b))
 				}
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		t.Errorf("check shared objects: %v", err)
+	return bad, err
+}
+
+// TestUpdatesShareObjects checks that updates reuse what views decoded
+// and change only copies of their own, and that the check on shared
+// objects catches an update that changes a shared one.
+func TestUpdatesShareObjects(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v1 := tc.vpc(t, acctA, "10.0.0.0/16")
+	tc.vpc(t, acctA, "10.1.0.0/16")
+	var viewed []*VPC
+	if err := tc.view(ctx, func(t *txn) error {
+		var err error
+		viewed, err = list[VPC](t, prefixVPCs)
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
+
+	tests := []struct {
+		name   string
+		read   func(t *txn) ([]*VPC, error)
+		shared bool // whether read returns the view's objects
+	}{
+		{"list", func(t *txn) ([]*VPC, error) { return list[VPC](t, prefixVPCs) }, false},
+		{"listWhere", func(t *txn) ([]*VPC, error) {
+			return listWhere(t, prefixVPCs, func(*VPC) bool { return true })
+		}, false},
+		{"forEach", func(t *txn) ([]*VPC, error) {
+			var out []*VPC
+			err := forEach(t, prefixVPCs, func(v *VPC) { out = append(out, v) })
+			return out, err
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []*VPC
+			tc.plainUpdate(t, func(t *txn) error {
+				var err error
+				got, err = tt.read(t)
+				for _, v := range got {
+					v.Tags = append(v.Tags, Tag{Key: "changed", Value: "in an update"})
+				}
+				return err
+			})
+			if len(got) != len(viewed) {
+				t.Fatalf("update read %d VPCs, want %d", len(got), len(viewed))
+			}
+			for i, v := range got {
+				if same := v == viewed[i]; same != tt.shared {
+					t.Errorf("update's %s is the view's object: %v, want %v", v.ID, same, tt.shared)
+				}
+			}
+			bad, err := modifiedShared(tc.Cloud)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.shared != (len(bad) == len(viewed)) || !tt.shared && len(bad) != 0 {
+				t.Errorf("after changing what %s read, the check found %d modified shared objects of %d: %q",
+					tt.name, len(bad), len(viewed), bad)
+			}
+			for _, v := range got {
+				v.Tags = v.Tags[:len(v.Tags)-1] // undo, for the next case and the cleanup check
+			}
+		})
+	}
+
+	// An update's own writes are read anew, and not remembered.
+	tc.plainUpdate(t, func(t *txn) error {
+		if err := put(t, keyVPC(v1.ID), &VPC{ID: v1.ID, OwnerID: v1.OwnerID, CIDR: v1.CIDR}); err != nil {
+			return err
+		}
+		found, err := exists(t, prefixVPCs, func(v *VPC) bool { return v.ID == v1.ID && v.CIDR == v1.CIDR && len(v.Tags) == 0 })
+		if err == nil && !found {
+			err = fmt.Errorf("the update's own write of %s was not read", v1.ID)
+		}
+		return err
+	})
 }
 
 // TestViewsShareObjects checks the memo's behaviour: views decode an object

@@ -161,14 +161,12 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, caller Caller, in Creat
 		if err != nil {
 			return err
 		}
-		groups, err := list[SecurityGroup](t, prefixSecurityGroups)
+		dup, err := exists(t, prefixSecurityGroups, func(g *SecurityGroup) bool { return g.VpcID == vpc.ID && g.Name == in.GroupName })
 		if err != nil {
 			return err
 		}
-		for _, g := range groups {
-			if g.VpcID == vpc.ID && g.Name == in.GroupName {
-				return Errorf(KindConflict, "InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", in.GroupName, vpc.ID)
-			}
+		if dup {
+			return Errorf(KindConflict, "InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", in.GroupName, vpc.ID)
 		}
 		g := SecurityGroup{
 			ID:          c.ids.id("sg"),
@@ -283,48 +281,25 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, caller Caller, in Delet
 // securityGroupInUse reports whether an interface, a live instance or an
 // endpoint uses the group, or another group's rule references it.
 func securityGroupInUse(t *txn, id string) (bool, error) {
-	enis, err := list[NetworkInterface](t, prefixENIs)
-	if err != nil {
-		return false, err
+	checks := []func() (bool, error){
+		func() (bool, error) {
+			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return slices.Contains(e.SecurityGroupIDs, id) })
+		},
+		func() (bool, error) {
+			return exists(t, prefixInstances, func(in *Instance) bool {
+				return in.State != InstanceTerminated && slices.Contains(in.SecurityGroupIDs, id)
+			})
+		},
+		func() (bool, error) {
+			return exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return slices.Contains(e.SecurityGroupIDs, id) })
+		},
+		func() (bool, error) {
+			return exists(t, prefixSecurityGroups, func(g *SecurityGroup) bool {
+				return g.ID != id && slices.ContainsFunc(g.Rules, func(r SecurityGroupRule) bool { return r.GroupID == id })
+			})
+		},
 	}
-	for _, e := range enis {
-		if slices.Contains(e.SecurityGroupIDs, id) {
-			return true, nil
-		}
-	}
-	instances, err := list[Instance](t, prefixInstances)
-	if err != nil {
-		return false, err
-	}
-	for _, in := range instances {
-		if in.State != InstanceTerminated && slices.Contains(in.SecurityGroupIDs, id) {
-			return true, nil
-		}
-	}
-	endpoints, err := list[VpcEndpoint](t, prefixEndpoints)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range endpoints {
-		if slices.Contains(e.SecurityGroupIDs, id) {
-			return true, nil
-		}
-	}
-	groups, err := list[SecurityGroup](t, prefixSecurityGroups)
-	if err != nil {
-		return false, err
-	}
-	for _, g := range groups {
-		if g.ID == id {
-			continue
-		}
-		for _, r := range g.Rules {
-			if r.GroupID == id {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	return anyOf(checks)
 }
 
 // AuthorizeSecurityGroupIngress adds inbound rules to a group.

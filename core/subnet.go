@@ -276,43 +276,22 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, caller Caller, in DeleteSubnet
 }
 
 func subnetHasDependencies(t *txn, subnetID string) (bool, error) {
-	enis, err := list[NetworkInterface](t, prefixENIs)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range enis {
-		if e.SubnetID == subnetID {
-			return true, nil
-		}
-	}
-	instances, err := list[Instance](t, prefixInstances)
-	if err != nil {
-		return false, err
-	}
-	for _, in := range instances {
-		if in.SubnetID == subnetID && in.State != InstanceTerminated {
-			return true, nil
-		}
-	}
-	lbs, err := list[LoadBalancer](t, prefixLoadBalancers)
-	if err != nil {
-		return false, err
-	}
-	for _, lb := range lbs {
-		for _, n := range lb.Nodes {
-			if n.SubnetID == subnetID {
-				return true, nil
-			}
-		}
-	}
-	endpoints, err := list[VpcEndpoint](t, prefixEndpoints)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range endpoints {
-		if slices.Contains(e.SubnetIDs, subnetID) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return anyOf([]func() (bool, error){
+		func() (bool, error) {
+			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return e.SubnetID == subnetID })
+		},
+		func() (bool, error) {
+			return exists(t, prefixInstances, func(in *Instance) bool {
+				return in.SubnetID == subnetID && in.State != InstanceTerminated
+			})
+		},
+		func() (bool, error) {
+			return exists(t, prefixLoadBalancers, func(lb *LoadBalancer) bool {
+				return slices.ContainsFunc(lb.Nodes, func(n LoadBalancerNode) bool { return n.SubnetID == subnetID })
+			})
+		},
+		func() (bool, error) {
+			return exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return slices.Contains(e.SubnetIDs, subnetID) })
+		},
+	})
 }

@@ -232,61 +232,28 @@ func (c *Cloud) DeleteVpc(ctx context.Context, caller Caller, in DeleteVpcInput)
 // group still lives in the VPC. Terminated instances do not count: they are
 // only a record.
 func vpcHasDependencies(t *txn, vpc *VPC) (bool, error) {
-	subnets, err := list[Subnet](t, prefixSubnets)
-	if err != nil {
-		return false, err
-	}
-	for _, s := range subnets {
-		if s.VpcID == vpc.ID {
-			return true, nil
-		}
-	}
-	groups, err := list[SecurityGroup](t, prefixSecurityGroups)
-	if err != nil {
-		return false, err
-	}
-	for _, g := range groups {
-		if g.VpcID == vpc.ID && g.ID != vpc.DefaultSecurityGroupID {
-			return true, nil
-		}
-	}
-	instances, err := list[Instance](t, prefixInstances)
-	if err != nil {
-		return false, err
-	}
-	for _, in := range instances {
-		if in.VpcID == vpc.ID && in.State != InstanceTerminated {
-			return true, nil
-		}
-	}
-	enis, err := list[NetworkInterface](t, prefixENIs)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range enis {
-		if e.VpcID == vpc.ID {
-			return true, nil
-		}
-	}
-	endpoints, err := list[VpcEndpoint](t, prefixEndpoints)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range endpoints {
-		if e.VpcID == vpc.ID {
-			return true, nil
-		}
-	}
-	lbs, err := list[LoadBalancer](t, prefixLoadBalancers)
-	if err != nil {
-		return false, err
-	}
-	for _, lb := range lbs {
-		if lb.VpcID == vpc.ID {
-			return true, nil
-		}
-	}
-	return false, nil
+	return anyOf([]func() (bool, error){
+		func() (bool, error) {
+			return exists(t, prefixSubnets, func(s *Subnet) bool { return s.VpcID == vpc.ID })
+		},
+		func() (bool, error) {
+			return exists(t, prefixSecurityGroups, func(g *SecurityGroup) bool {
+				return g.VpcID == vpc.ID && g.ID != vpc.DefaultSecurityGroupID
+			})
+		},
+		func() (bool, error) {
+			return exists(t, prefixInstances, func(in *Instance) bool { return in.VpcID == vpc.ID && in.State != InstanceTerminated })
+		},
+		func() (bool, error) {
+			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return e.VpcID == vpc.ID })
+		},
+		func() (bool, error) {
+			return exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.VpcID == vpc.ID })
+		},
+		func() (bool, error) {
+			return exists(t, prefixLoadBalancers, func(lb *LoadBalancer) bool { return lb.VpcID == vpc.ID })
+		},
+	})
 }
 
 // dhcpOptionsID is the account's default DHCP options set. AWS has one per
