@@ -29,9 +29,10 @@ func endpointCarriesTraffic(ep *core.VpcEndpoint) bool {
 	return ep.State == core.EndpointPending || ep.State == core.EndpointAvailable
 }
 
-// desiredLab derives the lab spec: every VPC with its router addresses, the
-// addresses of requester-managed interfaces (endpoints, load balancer nodes)
-// that privlink's sockets use, its live instances and its firewall.
+// desiredLab derives the lab spec: every VPC with its router addresses, its
+// endpoint interfaces' addresses, its live instances, its load balancer
+// nodes (namespaces of their own) and its firewall; on the kernel data path
+// also every endpoint listener and where each node forwards it.
 func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 	var spec lab.Spec
 	eps := endpointListeners(s)
