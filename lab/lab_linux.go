@@ -474,11 +474,15 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 
 	// Router side: proxy ARP answers for every other instance of the
 	// subnet, so same-subnet traffic crosses the router and its firewall.
+	// The kernel delays each proxied answer by up to proxy_delay (0.8 s by
+	// default), which would stall every first flow between two addresses
+	// of a subnet (an NLB node and its target, say): answer at once.
 	conf := "net/ipv4/conf/" + vname + "/"
 	if err := r.sysctl(
 		sysctl{conf + "proxy_arp", "1"},
 		sysctl{conf + "send_redirects", "0"},
 		sysctl{conf + "arp_ignore", "0"},
+		sysctl{"net/ipv4/neigh/" + vname + "/proxy_delay", "0"},
 	); err != nil {
 		return err
 	}

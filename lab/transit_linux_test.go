@@ -123,6 +123,17 @@ func TestTransit(t *testing.T) {
 		}
 	})
 
+	t.Run("proxy ARP answers at once", func(t *testing.T) {
+		// With the kernel's default delay (up to 0.8 s) the first flow
+		// from the node to a target of its subnet waited for it.
+		for _, veth := range []string{vethName(nodeP), vethName(t1)} {
+			got := strings.TrimSpace(run(t, "", "ip", "netns", "exec", l.RouterNamespace(vpcP), "cat", "/proc/sys/net/ipv4/neigh/"+veth+"/proxy_delay"))
+			if got != "0" {
+				t.Errorf("proxy_delay on %s = %s, want 0", veth, got)
+			}
+		}
+	})
+
 	t.Run("a removed target drains; new flows go to the new one", func(t *testing.T) {
 		client, err := netns.Open(ns(c1))
 		if err != nil {
