@@ -67,3 +67,9 @@ func firstErr(steps ...func() error) error {
 	}
 	return nil
 }
+
+// Health returns a target's health record in the snapshot, or nil if it has
+// none yet.
+func (s *Snapshot) Health(targetGroupID, targetID string, port int32) *TargetHealth {
+	return s.TargetHealth[strings.TrimPrefix(keyTargetHealth(targetGroupID, targetID, port), prefixTargetHealth)]
+}

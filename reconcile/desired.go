@@ -3,7 +3,6 @@ package reconcile
 import (
 	"net/netip"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/privlink/privlink/core"
@@ -35,7 +34,8 @@ func endpointCarriesTraffic(ep *core.VpcEndpoint) bool {
 // also every endpoint listener and where each node forwards it.
 func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 	var spec lab.Spec
-	eps := endpointListeners(s)
+	x := indexELB(s)
+	eps := endpointListeners(s, x)
 	nodeLB := map[string]*core.LoadBalancer{} // node ENI ID → its load balancer
 	for _, lb := range s.LoadBalancers {
 		for _, n := range lb.Nodes {
@@ -101,7 +101,7 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 					Gateway: core.NthAddress(sub.CIDR, 1),
 				}
 				if path == DataPathKernel {
-					node.Forwards = nodeForwards(s, lb)
+					node.Forwards = nodeForwards(s, x, lb)
 				}
 				v.Instances = append(v.Instances, node)
 				v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
@@ -176,6 +176,39 @@ func labRule(r core.SecurityGroupRule, members map[string][]netip.Prefix) lab.Ru
 	return lr
 }
 
+// elbIndex looks up load balancers, target groups and listeners the ways
+// the derivations need, built once per derivation.
+type elbIndex struct {
+	lbByARN     map[string]*core.LoadBalancer
+	tgByARN     map[string]*core.TargetGroup
+	listenersOf map[string][]*core.Listener // by load balancer ID, in ID order
+}
+
+func indexELB(s *core.Snapshot) elbIndex {
+	x := elbIndex{lbByARN: map[string]*core.LoadBalancer{}, tgByARN: map[string]*core.TargetGroup{}, listenersOf: map[string][]*core.Listener{}}
+	for _, lb := range s.LoadBalancers {
+		x.lbByARN[lb.ARN] = lb
+	}
+	for _, tg := range s.TargetGroups {
+		x.tgByARN[tg.ARN] = tg
+	}
+	for _, id := range sortedKeys(s.Listeners) {
+		l := s.Listeners[id]
+		x.listenersOf[l.LoadBalancerID] = append(x.listenersOf[l.LoadBalancerID], l)
+	}
+	return x
+}
+
+// forward is the target group a listener forwards to, if any.
+func (x elbIndex) forward(l *core.Listener) *core.TargetGroup {
+	for _, a := range l.DefaultActions {
+		if a.Type == "forward" {
+			return x.tgByARN[a.TargetGroupARN]
+		}
+	}
+	return nil
+}
+
 // epListener is one listener of an endpoint interface: an endpoint that
 // carries traffic, one of its interfaces, and a listener of a load balancer
 // of its service, with the node that carries the interface's flows (the
@@ -192,20 +225,7 @@ type epListener struct {
 
 // endpointListeners lists every listener of every endpoint interface that
 // carries traffic, in a stable order.
-func endpointListeners(s *core.Snapshot) []epListener {
-	lbByARN := map[string]*core.LoadBalancer{}
-	for _, lb := range s.LoadBalancers {
-		lbByARN[lb.ARN] = lb
-	}
-	tgByARN := map[string]*core.TargetGroup{}
-	for _, tg := range s.TargetGroups {
-		tgByARN[tg.ARN] = tg
-	}
-	listenersOf := map[string][]*core.Listener{}
-	for _, id := range sortedKeys(s.Listeners) {
-		l := s.Listeners[id]
-		listenersOf[l.LoadBalancerID] = append(listenersOf[l.LoadBalancerID], l)
-	}
+func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 	var out []epListener
 	for _, epID := range sortedKeys(s.Endpoints) {
 		ep := s.Endpoints[epID]
@@ -223,7 +243,7 @@ func endpointListeners(s *core.Snapshot) []epListener {
 				continue
 			}
 			for _, arn := range svc.NetworkLoadBalancerARNs {
-				lb, ok := lbByARN[arn]
+				lb, ok := x.lbByARN[arn]
 				if !ok || len(lb.Nodes) == 0 {
 					continue
 				}
@@ -234,8 +254,8 @@ func endpointListeners(s *core.Snapshot) []epListener {
 						break
 					}
 				}
-				for _, l := range listenersOf[lb.ID] {
-					tg := forwardTarget(l, tgByARN)
+				for _, l := range x.listenersOf[lb.ID] {
+					tg := x.forward(l)
 					addr := netip.AddrPortFrom(eni.PrivateIP, uint16(l.Port))
 					if tg == nil || seen[addr] {
 						continue
@@ -252,18 +272,10 @@ func endpointListeners(s *core.Snapshot) []epListener {
 // nodeForwards is where a load balancer node sends each listener's new
 // flows: the healthy targets of the listener's target group or, when none
 // is healthy, all of them (a network load balancer fails open).
-func nodeForwards(s *core.Snapshot, lb *core.LoadBalancer) []lab.Forward {
-	tgByARN := map[string]*core.TargetGroup{}
-	for _, tg := range s.TargetGroups {
-		tgByARN[tg.ARN] = tg
-	}
+func nodeForwards(s *core.Snapshot, x elbIndex, lb *core.LoadBalancer) []lab.Forward {
 	var out []lab.Forward
-	for _, id := range sortedKeys(s.Listeners) {
-		l := s.Listeners[id]
-		if l.LoadBalancerID != lb.ID {
-			continue
-		}
-		tg := forwardTarget(l, tgByARN)
+	for _, l := range x.listenersOf[lb.ID] {
+		tg := x.forward(l)
 		if tg == nil {
 			continue
 		}
@@ -275,7 +287,7 @@ func nodeForwards(s *core.Snapshot, lb *core.LoadBalancer) []lab.Forward {
 			}
 			a := netip.AddrPortFrom(ip, uint16(t.Port))
 			all = append(all, a)
-			if h := s.TargetHealth[tg.ID+"/"+t.ID+":"+strconv.Itoa(int(t.Port))]; h != nil && h.State == core.TargetHealthy {
+			if h := s.Health(tg.ID, t.ID, t.Port); h != nil && h.State == core.TargetHealthy {
 				healthy = append(healthy, a)
 			}
 		}
@@ -294,21 +306,18 @@ func nodeForwards(s *core.Snapshot, lb *core.LoadBalancer) []lab.Forward {
 // per endpoint interface listener.
 func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config {
 	var cfg dataplane.Config
-	tgByARN := map[string]*core.TargetGroup{}
-	for _, tg := range s.TargetGroups {
-		tgByARN[tg.ARN] = tg
-	}
+	x := indexELB(s)
 	usedTG := map[string]*core.LoadBalancer{} // target group ID → a load balancer forwarding to it
 	for _, id := range sortedKeys(s.Listeners) {
 		l := s.Listeners[id]
-		if tg := forwardTarget(l, tgByARN); tg != nil {
+		if tg := x.forward(l); tg != nil {
 			if _, ok := usedTG[tg.ID]; !ok {
 				usedTG[tg.ID] = s.LoadBalancers[l.LoadBalancerID]
 			}
 		}
 	}
 	if path == DataPathProxy {
-		for _, e := range endpointListeners(s) {
+		for _, e := range endpointListeners(s, x) {
 			cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
 				Namespace:     names.RouterNamespace(e.endpoint.VpcID),
 				Addr:          e.addr,
@@ -346,15 +355,6 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 		cfg.TargetGroups = append(cfg.TargetGroups, dtg)
 	}
 	return cfg
-}
-
-func forwardTarget(l *core.Listener, tgByARN map[string]*core.TargetGroup) *core.TargetGroup {
-	for _, a := range l.DefaultActions {
-		if a.Type == "forward" {
-			return tgByARN[a.TargetGroupARN]
-		}
-	}
-	return nil
 }
 
 // targetAddr resolves a registered target to the address traffic goes to:
