@@ -277,7 +277,14 @@ type Target struct {
 	Port             int32     `json:"port"`
 	AvailabilityZone string    `json:"availabilityZone,omitempty"`
 	RegisteredAt     time.Time `json:"registeredAt"`
+	// DeregisteredAt is set while the target drains after DeregisterTargets:
+	// it gets no new flows, keeps its established ones, and leaves the group
+	// when the group's deregistration delay has passed.
+	DeregisteredAt time.Time `json:"deregisteredAt,omitzero"`
 }
+
+// Draining reports whether the target is on its way out of its group.
+func (t Target) Draining() bool { return !t.DeregisteredAt.IsZero() }
 
 // Target health states and reasons, as DescribeTargetHealth reports them.
 const (
