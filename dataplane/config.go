@@ -27,14 +27,19 @@ type Listener struct {
 	// Zone is the ENI's availability zone; the load balancer node in the
 	// same zone carries its flows.
 	Zone string
-	// EndpointID and ServiceID name the flow's endpoint and service in logs
-	// (and, later, in PROXY protocol v2 headers).
+	// EndpointID and ServiceID name the flow's endpoint and service in logs;
+	// EndpointID also goes in PROXY protocol v2 headers.
 	EndpointID, ServiceID string
 	// TargetGroupID names the target group the load balancer listener
 	// forwards to; it must be one of Config.TargetGroups.
 	TargetGroupID string
 	// Backend is the load balancer in the provider VPC.
 	Backend Backend
+	// ProxyProtocol starts every connection to a target with a PROXY
+	// protocol v2 header: the consumer client's address and port, the ENI's
+	// address and port, and EndpointID in AWS's TLV (type 0xEA, subtype
+	// 0x01). It mirrors proxy_protocol_v2.enabled of the target group.
+	ProxyProtocol bool
 }
 
 // Key identifies the listener in Apply's result: "namespace|ip:port".
@@ -65,6 +70,11 @@ type TargetGroup struct {
 	Source      netip.Addr
 	Targets     []Target
 	HealthCheck HealthCheck
+	// ProxyProtocol (proxy_protocol_v2.enabled) starts every health check
+	// connection with a PROXY protocol v2 header, as a Network Load
+	// Balancer does: command LOCAL, family TCP over IPv4. HTTP and HTTPS
+	// checks send their request after it.
+	ProxyProtocol bool
 }
 
 // Target is a registered target: an ID (instance ID or IP) and the address
@@ -78,12 +88,22 @@ type Target struct {
 
 func (t Target) key() string { return t.ID + "|" + t.Addr.String() }
 
-// HealthCheck says how targets are checked. Zero durations and thresholds
-// take AWS's defaults for a TCP network load balancer target group.
+// HealthCheck says how targets are checked. Zero values take AWS's defaults
+// for a TCP network load balancer target group.
 type HealthCheck struct {
 	// Enabled turns checks on. With checks off every target is "unavailable"
 	// (Target.HealthCheckDisabled) and, as none is healthy, all get traffic.
 	Enabled bool
+	// Protocol is "TCP" (a connection within the timeout succeeds), "HTTP"
+	// or "HTTPS" (a GET of Path whose status Matcher accepts succeeds;
+	// HTTPS verifies no certificate, as ELB). Empty means TCP.
+	Protocol string
+	// Path is what HTTP and HTTPS checks request; empty means "/".
+	Path string
+	// Matcher lists the HTTP codes that count as success as ELB spells
+	// them: "200", "200,202", "200-399"; codes from 200 to 599. Empty means
+	// "200-399".
+	Matcher string
 	// Port is the port checks connect to; 0 means the target's traffic port.
 	Port     uint16
 	Interval time.Duration
@@ -100,11 +120,66 @@ const (
 	DefaultTimeout            = 10 * time.Second
 	DefaultHealthyThreshold   = 5
 	DefaultUnhealthyThreshold = 2
+	DefaultProtocol           = ProtocolTCP
+	DefaultPath               = "/"
+	DefaultMatcher            = "200-399"
 )
+
+// Health check protocols.
+const (
+	ProtocolTCP   = "TCP"
+	ProtocolHTTP  = "HTTP"
+	ProtocolHTTPS = "HTTPS"
+)
+
+// maxPathLength is ELB's limit on a health check path.
+const maxPathLength = 1024
+
+// Validate reports settings the plane cannot check with: an unknown
+// protocol, a path that is not an absolute request path, a matcher that
+// does not parse. Empty fields are valid (they take defaults).
+func (h HealthCheck) Validate() error {
+	switch h.Protocol {
+	case "", ProtocolTCP, ProtocolHTTP, ProtocolHTTPS:
+	default:
+		return fmt.Errorf("health check protocol %q is not TCP, HTTP or HTTPS", h.Protocol)
+	}
+	if h.Path != "" {
+		if h.Path[0] != '/' || len(h.Path) > maxPathLength {
+			return fmt.Errorf("health check path %q does not start with / or is longer than %d", h.Path, maxPathLength)
+		}
+		for _, b := range []byte(h.Path) {
+			if b <= ' ' || b >= 0x7f {
+				return fmt.Errorf("health check path %q has a space, control or non-ASCII byte", h.Path)
+			}
+		}
+	}
+	if h.Matcher != "" {
+		if _, err := parseMatcher(h.Matcher); err != nil {
+			return fmt.Errorf("health check %w", err)
+		}
+	}
+	return nil
+}
 
 // withDefaults fills zero fields with AWS's defaults and keeps the timeout
 // within the interval, so at most one check per target is ever in flight.
 func (h HealthCheck) withDefaults() HealthCheck {
+	if h.Protocol == "" {
+		h.Protocol = DefaultProtocol
+	}
+	if h.Protocol == ProtocolTCP {
+		// A TCP check has no path or matcher; clearing them keeps a change
+		// to either from restarting its checkers.
+		h.Path, h.Matcher = "", ""
+	} else {
+		if h.Path == "" {
+			h.Path = DefaultPath
+		}
+		if h.Matcher == "" {
+			h.Matcher = DefaultMatcher
+		}
+	}
 	if h.Interval <= 0 {
 		h.Interval = DefaultInterval
 	}
@@ -154,6 +229,7 @@ const (
 
 	ReasonInitialHealthChecking = "Elb.InitialHealthChecking"
 	ReasonFailedHealthChecks    = "Target.FailedHealthChecks"
+	ReasonResponseCodeMismatch  = "Target.ResponseCodeMismatch"
 	ReasonTimeout               = "Target.Timeout"
 	ReasonNotRegistered         = "Target.NotRegistered"
 	ReasonHealthCheckDisabled   = "Target.HealthCheckDisabled"
@@ -176,6 +252,11 @@ func (l Listener) validate() error {
 			return fmt.Errorf("load balancer node address %s is not IPv4", n.Addr)
 		}
 	}
+	if l.ProxyProtocol {
+		if err := validEndpointID(l.EndpointID); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -188,6 +269,9 @@ func (tg TargetGroup) validate() (valid []Target, errs []error, err error) {
 		return nil, nil, fmt.Errorf("target group %s has no namespace", tg.ID)
 	case tg.Source.IsValid() && !tg.Source.Is4():
 		return nil, nil, fmt.Errorf("target group %s: health check source %s is not IPv4", tg.ID, tg.Source)
+	}
+	if err := tg.HealthCheck.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("target group %s: %w", tg.ID, err)
 	}
 	seen := map[string]bool{}
 	for _, t := range tg.Targets {
@@ -208,5 +292,5 @@ func (tg TargetGroup) validate() (valid []Target, errs []error, err error) {
 func (l Listener) equalRoute(o Listener) bool {
 	return l.Zone == o.Zone && l.EndpointID == o.EndpointID && l.ServiceID == o.ServiceID &&
 		l.TargetGroupID == o.TargetGroupID && l.Backend.Namespace == o.Backend.Namespace &&
-		slices.Equal(l.Backend.Nodes, o.Backend.Nodes)
+		slices.Equal(l.Backend.Nodes, o.Backend.Nodes) && l.ProxyProtocol == o.ProxyProtocol
 }

@@ -17,18 +17,21 @@ package dataplane
 //     namespace (source NAT: the target sees the node, never the consumer).
 //     If that fails, reset the client (SO_LINGER 0, close) instead of
 //     leaving it hanging.
-//  6. Copy both ways between the two *net.TCPConn, never wrapped, so the
+//  6. With PROXY protocol, write the v2 header to the target in one write
+//     (command PROXY, the client's address and port, the ENI's address and
+//     port, the endpoint ID in AWS's TLV) before any client byte; a failed
+//     write resets both sides.
+//  7. Copy both ways between the two *net.TCPConn, never wrapped, so the
 //     kernel splices, and without holding a pipe while a direction is idle
 //     (see pipe). When one side finishes sending, shut down writing towards
 //     the other (half-close) and keep copying the other way. An error either
 //     way resets both sides.
-//  7. Close both when both directions are done.
+//  8. Close both when both directions are done.
 //
-// Later: an idle timeout (350 s on an NLB) belongs in step 6, as a sweeper
+// Later: an idle timeout (350 s on an NLB) belongs in step 7, as a sweeper
 // that reads TCP_INFO's last-data times, because splice hides progress from
-// io.Copy; a PROXY protocol v2 header is written to the target between
-// steps 5 and 6 with one exact write; draining keeps a deregistered
-// target's flows in the listener's flow set while step 4 skips it.
+// io.Copy; draining keeps a deregistered target's flows in the listener's
+// flow set while step 4 skips it.
 
 import (
 	"context"
@@ -126,7 +129,7 @@ func (p *Plane) accept(l *listener) {
 	}
 }
 
-// serve carries one flow (steps 2–7).
+// serve carries one flow (steps 2–8).
 func (p *Plane) serve(l *listener, c *net.TCPConn) {
 	r := l.route.Load()
 	ra, ok := c.RemoteAddr().(*net.TCPAddr)
@@ -164,11 +167,31 @@ func (p *Plane) serve(l *listener, c *net.TCPConn) {
 		reset(c)
 		return
 	}
+	if r.cfg.ProxyProtocol {
+		if err := writeProxyHeader(tc, client, r.cfg); err != nil {
+			p.log.Debug("PROXY header not sent; resetting", "listener", l.key, "client", client, "target", t.ID, "addr", t.Addr, "err", err)
+			reset(tc)
+			reset(c)
+			return
+		}
+	}
 	up, down := p.proxy(c, tc)
 	p.log.Debug("flow done", "listener", l.key, "endpoint", r.cfg.EndpointID, "client", client, "node", node, "target", t.ID, "addr", t.Addr, "bytesUp", up, "bytesDown", down)
 }
 
-// proxy copies both ways with half-close (steps 6–7) and returns the bytes
+// writeProxyHeader writes the flow's PROXY protocol v2 header (step 6) with
+// one write on the plain connection, which keeps the copy that follows a
+// splice.
+func writeProxyHeader(tc *net.TCPConn, client netip.AddrPort, cfg Listener) error {
+	hdr, err := proxyHeader(client, cfg.Addr, cfg.EndpointID)
+	if err != nil {
+		return err
+	}
+	_, err = tc.Write(hdr)
+	return err
+}
+
+// proxy copies both ways with half-close (steps 7–8) and returns the bytes
 // carried client→target and target→client.
 func (p *Plane) proxy(client, target *net.TCPConn) (up, down int64) {
 	var upErr error

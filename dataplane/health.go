@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 )
 
@@ -34,7 +35,8 @@ func unusedHealth() healthState {
 }
 
 // observe records one check result (nil is a success) and reports whether
-// the state or its reason changed.
+// the state, its reason or its description changed (an unhealthy target
+// whose status code changes, 503 to 500, reports the new code).
 func (s *healthState) observe(err error, hc HealthCheck) bool {
 	before := *s
 	if err == nil {
@@ -48,14 +50,27 @@ func (s *healthState) observe(err error, hc HealthCheck) bool {
 		s.failures++
 		if s.failures >= hc.UnhealthyThreshold {
 			s.state = StateUnhealthy
-			if isTimeout(err) {
+			var mismatch *statusError
+			switch {
+			case errors.As(err, &mismatch):
+				s.reason = ReasonResponseCodeMismatch
+				s.description = fmt.Sprintf("Health checks failed with these codes: [%d]", mismatch.code)
+			case isTimeout(err):
 				s.reason, s.description = ReasonTimeout, "Request timed out"
-			} else {
+			default:
 				s.reason, s.description = ReasonFailedHealthChecks, "Health checks failed"
 			}
 		}
 	}
-	return s.state != before.state || s.reason != before.reason
+	return s.state != before.state || s.reason != before.reason || s.description != before.description
+}
+
+// statusError is an HTTP or HTTPS check answered with a status the matcher
+// does not accept.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("health check answered with HTTP status %d, which the matcher does not accept", e.code)
 }
 
 func isTimeout(err error) bool {

@@ -1,9 +1,15 @@
 package dataplane
 
 import (
+	"bufio"
 	"cmp"
 	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/netip"
 	"slices"
 	"sync"
@@ -34,11 +40,27 @@ type group struct {
 	targets map[string]*target // by Target.key
 }
 
-// checkSpec is how a group's targets are checked.
+// checkSpec is how a group's targets are checked. It is comparable: a
+// changed spec restarts the group's checkers.
 type checkSpec struct {
 	ns     *netns.NS
 	source netip.Addr
 	hc     HealthCheck // with defaults applied
+	codes  codeSet     // hc.Matcher parsed; empty for TCP checks
+	proxy  bool        // send a PROXY protocol v2 header first
+}
+
+// newCheckSpec derives how tg's targets are checked from namespace ns.
+func newCheckSpec(tg TargetGroup, ns *netns.NS) (checkSpec, error) {
+	spec := checkSpec{ns: ns, source: tg.Source, hc: tg.HealthCheck.withDefaults(), proxy: tg.ProxyProtocol}
+	if spec.hc.Protocol != ProtocolTCP {
+		codes, err := parseMatcher(spec.hc.Matcher)
+		if err != nil {
+			return checkSpec{}, fmt.Errorf("target group %s: health check %w", tg.ID, err)
+		}
+		spec.codes = codes
+	}
+	return spec, nil
 }
 
 type target struct {
@@ -58,11 +80,10 @@ func newGroup(id string, log *slog.Logger, emit func(HealthEvent), wg *sync.Wait
 	return g
 }
 
-// update converges the group to tg (whose valid targets are given). Targets
-// that stay keep their health and their checker unless the check settings
-// changed.
-func (g *group) update(tg TargetGroup, valid []Target, ns *netns.NS) {
-	spec := checkSpec{ns: ns, source: tg.Source, hc: tg.HealthCheck.withDefaults()}
+// update converges the group to its check settings and valid targets.
+// Targets that stay keep their health and their checker unless the check
+// settings changed.
+func (g *group) update(spec checkSpec, valid []Target) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	respec := spec != g.spec
@@ -179,8 +200,13 @@ func (g *group) check(ctx context.Context, t *target, run *checkRun, spec checkS
 	}
 }
 
-// probe is a TCP health check: a connection from the source address in the
-// provider namespace, established within the timeout.
+// probe is one health check, all of it within the timeout:
+//
+//  1. Connect from the source address in the provider namespace.
+//  2. With PROXY protocol, write a v2 header (command LOCAL) in one write.
+//     A TCP check has succeeded once here.
+//  3. HTTP and HTTPS: (HTTPS: a TLS handshake that verifies nothing) a GET
+//     of the path; the check succeeds when the matcher accepts the status.
 func probe(ctx context.Context, spec checkSpec, addr netip.AddrPort) error {
 	ctx, cancel := context.WithTimeout(ctx, spec.hc.Timeout)
 	defer cancel()
@@ -188,7 +214,61 @@ func probe(ctx context.Context, spec checkSpec, addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	return c.Close()
+	defer c.Close()
+	// The deadline bounds every read and write; cancelling ctx (the checker
+	// stopping) moves it to now, so a target that hangs never holds a stop.
+	deadline, _ := ctx.Deadline()
+	if err := c.SetDeadline(deadline); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+	defer stop()
+
+	if spec.proxy {
+		local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+		hdr, err := healthCheckHeader(local, addr)
+		if err != nil {
+			return err
+		}
+		if _, err := c.Write(hdr); err != nil {
+			return fmt.Errorf("writing PROXY header: %w", err)
+		}
+	}
+	var conn net.Conn = c
+	switch spec.hc.Protocol {
+	case ProtocolTCP:
+		return nil
+	case ProtocolHTTPS:
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true}) // ELB verifies no target certificate
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("TLS handshake: %w", err)
+		}
+		conn = tc
+	}
+	return httpCheck(conn, addr, spec.hc.Path, &spec.codes)
+}
+
+// maxResponseHead bounds how much of a health check response is read: the
+// status line and headers, never the body.
+const maxResponseHead = 64 << 10
+
+// httpCheck sends a GET of path on conn and matches the response status.
+func httpCheck(conn net.Conn, addr netip.AddrPort, path string, codes *codeSet) error {
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr.String() +
+		"\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		return fmt.Errorf("writing health check request: %w", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(conn, maxResponseHead)), nil)
+	if err != nil {
+		return fmt.Errorf("reading health check response: %w", err)
+	}
+	// The body stays unread (and unclosed, which would read it): the
+	// connection closes next.
+	if !codes.has(resp.StatusCode) {
+		return &statusError{code: resp.StatusCode}
+	}
+	return nil
 }
 
 func (g *group) record(t *target, run *checkRun, err error) {

@@ -27,6 +27,9 @@ func TestHealthTransitions(t *testing.T) {
 		{"failures must be consecutive", []error{refused, nil, refused, nil, nil, nil}, []string{"healthy/"}},
 		{"successes must be consecutive", []error{nil, nil, refused, nil, nil, refused, refused}, []string{"unhealthy/Target.FailedHealthChecks"}},
 		{"healthy to unhealthy and back", []error{nil, nil, nil, refused, refused, nil, nil, nil}, []string{"healthy/", "unhealthy/Target.FailedHealthChecks", "healthy/"}},
+		{"a status the matcher refuses", []error{&statusError{503}, &statusError{503}}, []string{"unhealthy/Target.ResponseCodeMismatch: Health checks failed with these codes: [503]"}},
+		{"a new status is reported", []error{&statusError{503}, &statusError{503}, &statusError{503}, &statusError{500}}, []string{"unhealthy/Target.ResponseCodeMismatch: Health checks failed with these codes: [503]", "unhealthy/Target.ResponseCodeMismatch: Health checks failed with these codes: [500]"}},
+		{"a mismatch then a refusal", []error{&statusError{404}, &statusError{404}, refused}, []string{"unhealthy/Target.ResponseCodeMismatch: Health checks failed with these codes: [404]", "unhealthy/Target.FailedHealthChecks"}},
 		{"one failure does not unseat a healthy target", []error{nil, nil, nil, refused, nil}, []string{"healthy/"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -34,7 +37,11 @@ func TestHealthTransitions(t *testing.T) {
 			var got []string
 			for _, err := range tc.results {
 				if s.observe(err, hc) {
-					got = append(got, s.state+"/"+s.reason)
+					change := s.state + "/" + s.reason
+					if s.reason == ReasonResponseCodeMismatch {
+						change += ": " + s.description
+					}
+					got = append(got, change)
 				}
 			}
 			if !slices.Equal(got, tc.want) {
@@ -50,8 +57,11 @@ func TestHealthCheckDefaults(t *testing.T) {
 		in   HealthCheck
 		want HealthCheck
 	}{
-		{"AWS defaults", HealthCheck{Enabled: true}, HealthCheck{Enabled: true, Interval: 30 * time.Second, Timeout: 10 * time.Second, HealthyThreshold: 5, UnhealthyThreshold: 2}},
-		{"timeout within interval", HealthCheck{Interval: time.Second, Timeout: 5 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}, HealthCheck{Interval: time.Second, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}},
+		{"AWS defaults", HealthCheck{Enabled: true}, HealthCheck{Enabled: true, Protocol: "TCP", Interval: 30 * time.Second, Timeout: 10 * time.Second, HealthyThreshold: 5, UnhealthyThreshold: 2}},
+		{"timeout within interval", HealthCheck{Interval: time.Second, Timeout: 5 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}, HealthCheck{Protocol: "TCP", Interval: time.Second, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}},
+		{"HTTP path and matcher", HealthCheck{Protocol: "HTTP", HealthyThreshold: 1, UnhealthyThreshold: 1}, HealthCheck{Protocol: "HTTP", Path: "/", Matcher: "200-399", Interval: 30 * time.Second, Timeout: 10 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}},
+		{"HTTPS keeps its own", HealthCheck{Protocol: "HTTPS", Path: "/ping", Matcher: "204", HealthyThreshold: 1, UnhealthyThreshold: 1}, HealthCheck{Protocol: "HTTPS", Path: "/ping", Matcher: "204", Interval: 30 * time.Second, Timeout: 10 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}},
+		{"TCP has no path or matcher", HealthCheck{Protocol: "TCP", Path: "/x", Matcher: "200", HealthyThreshold: 1, UnhealthyThreshold: 1}, HealthCheck{Protocol: "TCP", Interval: 30 * time.Second, Timeout: 10 * time.Second, HealthyThreshold: 1, UnhealthyThreshold: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.in.withDefaults(); got != tc.want {

@@ -175,6 +175,10 @@ func (p *Plane) applyGroup(tg TargetGroup, openNS func(string) (*netns.NS, error
 	if err != nil {
 		return err
 	}
+	spec, err := newCheckSpec(tg, ns)
+	if err != nil {
+		return err
+	}
 	g := p.groups[tg.ID]
 	if g == nil {
 		g = newGroup(tg.ID, p.log, p.events.push, &p.wg)
@@ -182,7 +186,7 @@ func (p *Plane) applyGroup(tg TargetGroup, openNS func(string) (*netns.NS, error
 		p.groups[tg.ID] = g
 		p.mu.Unlock()
 	}
-	g.update(tg, valid, ns)
+	g.update(spec, valid)
 	return nil
 }
 

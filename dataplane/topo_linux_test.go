@@ -50,8 +50,8 @@ const (
 
 // topo is a two-VPC lab: consumer and provider router namespaces, a client
 // instance in the consumer VPC, targets A and B and a direct-path client in
-// the provider VPC. Every namespace is named pltdp<pid>-<test>-<role> and
-// removed in t.Cleanup.
+// the provider VPC. Every namespace is named <prefix><pid>-<test>-<role>
+// (prefix pltdp unless a test names its own) and removed in t.Cleanup.
 type topo struct {
 	tb       testing.TB
 	prefix   string
@@ -61,7 +61,10 @@ type topo struct {
 	direct   *netns.NS // provider instance for baselines
 }
 
-func newTopo(tb testing.TB) *topo {
+func newTopo(tb testing.TB) *topo { return newTopoPrefix(tb, "pltdp") }
+
+// newTopoPrefix is newTopo with namespaces named after prefix.
+func newTopoPrefix(tb testing.TB, prefix string) *topo {
 	requireRoot(tb)
 	name := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
@@ -69,8 +72,8 @@ func newTopo(tb testing.TB) *topo {
 		}
 		return '-'
 	}, tb.Name())
-	sweepStale(tb)
-	tp := &topo{tb: tb, prefix: fmt.Sprintf("pltdp%d-%s", os.Getpid(), name)}
+	sweepStale(tb, prefix)
+	tp := &topo{tb: tb, prefix: fmt.Sprintf("%s%d-%s", prefix, os.Getpid(), name)}
 	tp.consumer = tp.router("cr", eniAddr)
 	tp.provider = tp.router("pr", nodeA, nodeB)
 	tp.client = tp.instance(tp.consumer, "cl", clientAddr)
@@ -87,14 +90,18 @@ func newTopo(tb testing.TB) *topo {
 
 // sweepStale removes namespaces left by test processes that were killed
 // before their cleanup ran (a go test timeout, say).
-func sweepStale(tb testing.TB) {
+func sweepStale(tb testing.TB, prefix string) {
 	names, err := netns.List()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, n := range names {
 		var pid int
-		if _, err := fmt.Sscanf(n, "pltdp%d-", &pid); err != nil || pid == os.Getpid() {
+		rest, ok := strings.CutPrefix(n, prefix)
+		if !ok {
+			continue
+		}
+		if _, err := fmt.Sscanf(rest, "%d-", &pid); err != nil || pid == os.Getpid() {
 			continue
 		}
 		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
