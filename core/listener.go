@@ -285,3 +285,22 @@ func listenerTargetGroupARNs(l *Listener) []string {
 func listenerNotFound() *Error {
 	return Errorf(KindNotFound, "ListenerNotFound", "One or more listeners not found")
 }
+
+// ownedListenerByARN finds one of the caller's listeners.
+func ownedListenerByARN(t *txn, caller Caller, arn string) (*Listener, error) {
+	if arn == "" {
+		return nil, elbRequired("listenerArn")
+	}
+	id, ok := parseELBARN(arn, "listener")
+	if !ok {
+		return nil, elbValidation("'%s' is not a valid listener ARN", arn)
+	}
+	l, ok, err := get[Listener](t, keyListener(id))
+	if err != nil {
+		return nil, err
+	}
+	if !ok || l.OwnerID != caller.AccountID || l.ARN != arn {
+		return nil, listenerNotFound()
+	}
+	return l, nil
+}

@@ -316,8 +316,9 @@ func (c *Cloud) DescribeLoadBalancers(ctx context.Context, caller Caller, in Des
 
 // DeleteLoadBalancer deletes a load balancer, its listeners and its node
 // interfaces. Target groups and their targets stay. As on AWS, deleting a
-// load balancer that does not exist succeeds, and a load balancer that an
-// endpoint service uses cannot be deleted.
+// load balancer that does not exist succeeds, and a load balancer with
+// deletion protection on, or that an endpoint service uses, cannot be
+// deleted.
 func (c *Cloud) DeleteLoadBalancer(ctx context.Context, caller Caller, arn string) error {
 	id, ok := parseELBARN(arn, "loadbalancer")
 	if !ok {
@@ -327,6 +328,9 @@ func (c *Cloud) DeleteLoadBalancer(ctx context.Context, caller Caller, arn strin
 		lb, ok, err := get[LoadBalancer](t, keyLoadBalancer(id))
 		if err != nil || !ok || lb.OwnerID != caller.AccountID || lb.ARN != arn {
 			return err
+		}
+		if lb.Attribute(AttrDeletionProtection) == "true" {
+			return Errorf(KindConflict, "OperationNotPermitted", "Load balancer '%s' cannot be deleted because deletion protection is enabled", lb.ARN)
 		}
 		svcs, err := list[EndpointService](t, prefixEndpointServices)
 		if err != nil {

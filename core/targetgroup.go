@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Target groups, their targets and the targets' health.
@@ -20,11 +21,21 @@ const (
 const TrafficPort = "traffic-port"
 
 // Health check defaults of a TCP target group of a network load balancer.
+// The timeout depends on the health check's protocol: 6 s for HTTP, 10 s for
+// TCP and HTTPS; HTTP and HTTPS checks ask for "/" and accept 200-399.
 const (
-	defaultHCInterval  = 30
-	defaultHCTimeout   = 10
-	defaultHCHealthy   = 5
-	defaultHCUnhealthy = 2
+	defaultHCInterval     = 30
+	defaultHCTimeout      = 10
+	defaultHCTimeoutHTTP  = 6
+	defaultHCHealthy      = 5
+	defaultHCUnhealthy    = 2
+	defaultHCPath         = "/"
+	defaultHCMatcher      = "200-399"
+	maxHCPathLength       = 1024
+	minHCCode, maxHCCode  = 200, 599
+	healthCheckProtoTCP   = "TCP"
+	healthCheckProtoHTTP  = "HTTP"
+	healthCheckProtoHTTPS = "HTTPS"
 )
 
 // CreateTargetGroupInput is CreateTargetGroup's request. Nil pointers mean
@@ -39,17 +50,45 @@ type CreateTargetGroupInput struct {
 	IPAddressType   string // "" or "ipv4"
 
 	HealthCheckEnabled         *bool
-	HealthCheckProtocol        string // "" or "TCP"
+	HealthCheckProtocol        string // "TCP" (default), "HTTP" or "HTTPS"
 	HealthCheckPort            string // "traffic-port" (default) or a port number
-	HealthCheckPath            string // HTTP health checks only: refused
+	HealthCheckPath            string // HTTP and HTTPS health checks only; default "/"
 	HealthCheckIntervalSeconds *int32
 	HealthCheckTimeoutSeconds  *int32
 	HealthyThresholdCount      *int32
 	UnhealthyThresholdCount    *int32
-	MatcherHTTPCode            string // HTTP health checks only: refused
+	MatcherHTTPCode            string // HTTP and HTTPS health checks only; default "200-399"
 	MatcherGRPCCode            string // gRPC only: refused
 
 	Tags []Tag
+}
+
+// ModifyTargetGroupInput is ModifyTargetGroup's request: the health check
+// settings to change. Settings not given keep their values, except that a
+// change to an HTTP or HTTPS check gives it AWS's default path and matcher
+// if it had none, and a change to TCP drops them.
+type ModifyTargetGroupInput struct {
+	TargetGroupARN             string
+	HealthCheckEnabled         *bool
+	HealthCheckProtocol        string
+	HealthCheckPort            string
+	HealthCheckPath            string
+	HealthCheckIntervalSeconds *int32
+	HealthCheckTimeoutSeconds  *int32
+	HealthyThresholdCount      *int32
+	UnhealthyThresholdCount    *int32
+	MatcherHTTPCode            string
+	MatcherGRPCCode            string
+}
+
+// healthCheckChange is the health check part of CreateTargetGroup and
+// ModifyTargetGroup.
+type healthCheckChange struct {
+	Enabled                  *bool
+	Protocol, Port, Path     string
+	Interval, Timeout        *int32
+	Healthy, Unhealthy       *int32
+	MatcherHTTP, MatcherGRPC string
 }
 
 // TargetGroupDescription is a target group with the load balancers that
@@ -190,61 +229,14 @@ func buildTargetGroup(in CreateTargetGroupInput) (TargetGroup, error) {
 		return TargetGroup{}, elbEnum("ipAddressType", ipType, "ipv4", "ipv6")
 	}
 
-	hc := HealthCheck{
-		Enabled:            true,
-		Protocol:           "TCP",
-		Port:               TrafficPort,
-		IntervalSeconds:    defaultHCInterval,
-		TimeoutSeconds:     defaultHCTimeout,
-		HealthyThreshold:   defaultHCHealthy,
-		UnhealthyThreshold: defaultHCUnhealthy,
-	}
-	if in.HealthCheckEnabled != nil && !*in.HealthCheckEnabled {
-		return TargetGroup{}, elbConfig("Health checks cannot be disabled for target groups with target type '%s'", targetType)
-	}
-	switch in.HealthCheckProtocol {
-	case "", "TCP":
-	case "HTTP", "HTTPS":
-		return TargetGroup{}, elbConfig("Health check protocol '%s' is not supported: privlink performs TCP health checks", in.HealthCheckProtocol)
-	case "TLS", "UDP", "TCP_UDP", "GENEVE":
-		return TargetGroup{}, elbValidation("Health check protocol '%s' is not supported for health checks", in.HealthCheckProtocol)
-	default:
-		return TargetGroup{}, elbEnum("healthCheckProtocol", in.HealthCheckProtocol, "HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE")
-	}
-	if p := in.HealthCheckPort; p != "" && p != TrafficPort {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return TargetGroup{}, elbValidation("Health check port '%s' must be 'traffic-port' or a number between 1 and 65535", p)
-		}
-		hc.Port = strconv.Itoa(n)
-	}
-	if in.HealthCheckPath != "" {
-		return TargetGroup{}, elbConfig("A health check path can be specified only for HTTP and HTTPS health checks")
-	}
-	if in.MatcherHTTPCode != "" || in.MatcherGRPCCode != "" {
-		return TargetGroup{}, elbConfig("A health check matcher can be specified only for HTTP and HTTPS health checks")
-	}
-	for _, f := range []struct {
-		name   string
-		v      *int32
-		dst    *int32
-		lo, hi int32
-	}{
-		{"healthCheckIntervalSeconds", in.HealthCheckIntervalSeconds, &hc.IntervalSeconds, 5, 300},
-		{"healthCheckTimeoutSeconds", in.HealthCheckTimeoutSeconds, &hc.TimeoutSeconds, 2, 120},
-		{"healthyThresholdCount", in.HealthyThresholdCount, &hc.HealthyThreshold, 2, 10},
-		{"unhealthyThresholdCount", in.UnhealthyThresholdCount, &hc.UnhealthyThreshold, 2, 10},
-	} {
-		if f.v == nil {
-			continue
-		}
-		if *f.v < f.lo || *f.v > f.hi {
-			return TargetGroup{}, elbRange(f.name, *f.v, f.lo, f.hi)
-		}
-		*f.dst = *f.v
-	}
-	if hc.TimeoutSeconds > hc.IntervalSeconds {
-		return TargetGroup{}, elbConfig("Health check timeout '%d' must not be greater than the health check interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
+	hc, err := applyHealthCheck(HealthCheck{}, healthCheckChange{
+		Enabled: in.HealthCheckEnabled, Protocol: in.HealthCheckProtocol, Port: in.HealthCheckPort, Path: in.HealthCheckPath,
+		Interval: in.HealthCheckIntervalSeconds, Timeout: in.HealthCheckTimeoutSeconds,
+		Healthy: in.HealthyThresholdCount, Unhealthy: in.UnhealthyThresholdCount,
+		MatcherHTTP: in.MatcherHTTPCode, MatcherGRPC: in.MatcherGRPCCode,
+	}, targetType)
+	if err != nil {
+		return TargetGroup{}, err
 	}
 	return TargetGroup{
 		Name:          in.Name,
@@ -256,6 +248,195 @@ func buildTargetGroup(in CreateTargetGroupInput) (TargetGroup, error) {
 		HealthCheck:   hc,
 		Tags:          slices.Clone(in.Tags),
 	}, nil
+}
+
+// applyHealthCheck applies a change to a health check; a zero hc (no
+// protocol) is a new group's, which starts from AWS's defaults for the
+// protocol asked for. It checks every setting as ELBv2 does for a TCP
+// target group of a network load balancer.
+func applyHealthCheck(hc HealthCheck, in healthCheckChange, targetType string) (HealthCheck, error) {
+	creating := hc.Protocol == ""
+	if in.Enabled != nil && !*in.Enabled {
+		return hc, elbConfig("Health checks cannot be disabled for target groups with target type '%s'", targetType)
+	}
+	proto := hc.Protocol
+	switch in.Protocol {
+	case "":
+		if creating {
+			proto = healthCheckProtoTCP
+		}
+	case healthCheckProtoTCP, healthCheckProtoHTTP, healthCheckProtoHTTPS:
+		proto = in.Protocol
+	case "TLS", "UDP", "TCP_UDP", "GENEVE":
+		return hc, elbValidation("Health check protocol '%s' is not supported for health checks", in.Protocol)
+	default:
+		return hc, elbEnum("healthCheckProtocol", in.Protocol, "HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE")
+	}
+	if creating {
+		hc = HealthCheck{
+			Enabled:            true,
+			Protocol:           proto,
+			Port:               TrafficPort,
+			IntervalSeconds:    defaultHCInterval,
+			TimeoutSeconds:     defaultHCTimeout,
+			HealthyThreshold:   defaultHCHealthy,
+			UnhealthyThreshold: defaultHCUnhealthy,
+		}
+		if proto == healthCheckProtoHTTP {
+			hc.TimeoutSeconds = defaultHCTimeoutHTTP
+		}
+	}
+	hc.Enabled = true
+	hc.Protocol = proto
+	httpCheck := proto == healthCheckProtoHTTP || proto == healthCheckProtoHTTPS
+	if httpCheck {
+		if hc.Path == "" {
+			hc.Path = defaultHCPath
+		}
+		if hc.Matcher == "" {
+			hc.Matcher = defaultHCMatcher
+		}
+	} else {
+		hc.Path, hc.Matcher = "", ""
+	}
+	if p := in.Port; p != "" {
+		if p == TrafficPort {
+			hc.Port = TrafficPort
+		} else {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				return hc, elbValidation("Health check port '%s' must be 'traffic-port' or a number between 1 and 65535", p)
+			}
+			hc.Port = strconv.Itoa(n)
+		}
+	}
+	if in.Path != "" {
+		if !httpCheck {
+			return hc, elbConfig("A health check path can be specified only for HTTP and HTTPS health checks")
+		}
+		if len(in.Path) > maxHCPathLength {
+			return hc, elbValidation("1 validation error detected: Value '%s' at 'healthCheckPath' failed to satisfy constraint: Member must have length less than or equal to %d", clipValue(in.Path), maxHCPathLength)
+		}
+		if !validHealthCheckPath(in.Path) {
+			return hc, elbValidation("Health check path '%s' is not valid: it must begin with '/' and contain only printable ASCII characters, without spaces", clipValue(in.Path))
+		}
+		hc.Path = in.Path
+	}
+	if in.MatcherGRPC != "" {
+		return hc, elbConfig("A gRPC matcher can be specified only for HTTP and HTTPS target groups of protocol version GRPC")
+	}
+	if in.MatcherHTTP != "" {
+		if !httpCheck {
+			return hc, elbConfig("A health check matcher can be specified only for HTTP and HTTPS health checks")
+		}
+		m, ok := normalizeMatcher(in.MatcherHTTP)
+		if !ok {
+			return hc, elbValidation("Health check matcher HTTP code '%s' is not valid: specify codes from %d to %d, as a code ('200'), a list ('200,202') or a range ('200-399')", clipValue(in.MatcherHTTP), minHCCode, maxHCCode)
+		}
+		hc.Matcher = m
+	}
+	for _, f := range []struct {
+		name   string
+		v      *int32
+		dst    *int32
+		lo, hi int32
+	}{
+		{"healthCheckIntervalSeconds", in.Interval, &hc.IntervalSeconds, 5, 300},
+		{"healthCheckTimeoutSeconds", in.Timeout, &hc.TimeoutSeconds, 2, 120},
+		{"healthyThresholdCount", in.Healthy, &hc.HealthyThreshold, 2, 10},
+		{"unhealthyThresholdCount", in.Unhealthy, &hc.UnhealthyThreshold, 2, 10},
+	} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < f.lo || *f.v > f.hi {
+			return hc, elbRange(f.name, *f.v, f.lo, f.hi)
+		}
+		*f.dst = *f.v
+	}
+	if hc.TimeoutSeconds > hc.IntervalSeconds {
+		return hc, elbConfig("Health check timeout '%d' must not be greater than the health check interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
+	}
+	return hc, nil
+}
+
+// validHealthCheckPath reports whether p begins with "/" and is printable
+// ASCII without spaces.
+func validHealthCheckPath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] <= ' ' || p[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeMatcher checks an HTTP matcher, a comma-separated list of codes
+// and ranges ("200,202", "200-299", "200-299,404"), and returns it without
+// spaces.
+func normalizeMatcher(m string) (string, bool) {
+	parts := strings.Split(m, ",")
+	for i, part := range parts {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, okA := httpCode(lo)
+		b := a
+		okB := true
+		if isRange {
+			b, okB = httpCode(hi)
+		}
+		if !okA || !okB || a > b {
+			return "", false
+		}
+		parts[i] = part
+	}
+	return strings.Join(parts, ","), true
+}
+
+func httpCode(s string) (int, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= minHCCode && n <= maxHCCode
+}
+
+// clipValue shortens a client's value quoted back in a message.
+func clipValue(s string) string {
+	if len(s) > 64 {
+		return strings.ToValidUTF8(s[:64], "") + "..."
+	}
+	return s
+}
+
+// ModifyTargetGroup changes the health check of one of the caller's target
+// groups and returns the group. Settings not given keep their values.
+func (c *Cloud) ModifyTargetGroup(ctx context.Context, caller Caller, in ModifyTargetGroupInput) (TargetGroupDescription, error) {
+	var out TargetGroupDescription
+	err := c.update(ctx, func(t *txn) error {
+		g, err := c.ownedTargetGroupByARN(t, caller, in.TargetGroupARN)
+		if err != nil {
+			return err
+		}
+		g.HealthCheck, err = applyHealthCheck(g.HealthCheck, healthCheckChange{
+			Enabled: in.HealthCheckEnabled, Protocol: in.HealthCheckProtocol, Port: in.HealthCheckPort, Path: in.HealthCheckPath,
+			Interval: in.HealthCheckIntervalSeconds, Timeout: in.HealthCheckTimeoutSeconds,
+			Healthy: in.HealthyThresholdCount, Unhealthy: in.UnhealthyThresholdCount,
+			MatcherHTTP: in.MatcherHTTPCode, MatcherGRPC: in.MatcherGRPCCode,
+		}, g.TargetType)
+		if err != nil {
+			return err
+		}
+		if err := put(t, keyTargetGroup(g.ID), g); err != nil {
+			return err
+		}
+		out, err = c.describeTargetGroup(t, g)
+		return err
+	})
+	return out, err
 }
 
 // DescribeTargetGroups returns the caller's target groups selected by one of
@@ -386,7 +567,9 @@ func (c *Cloud) DeleteTargetGroup(ctx context.Context, caller Caller, arn string
 // RegisterTargets adds targets to a group. Instance targets must be pending
 // or running instances of the caller in the group's VPC; IP targets must lie
 // in a subnet of that VPC (privlink routes nowhere else). Each target's zone
-// is recorded. Registering a registered target again changes nothing.
+// is recorded. Registering a registered target again changes nothing;
+// registering a draining target cancels its deregistration, and it goes on
+// in the health state it had, as on AWS.
 func (c *Cloud) RegisterTargets(ctx context.Context, caller Caller, arn string, targets []TargetDescription) error {
 	if len(targets) == 0 {
 		return elbRequired("targets")
@@ -406,7 +589,8 @@ func (c *Cloud) RegisterTargets(ctx context.Context, caller Caller, arn string, 
 			if err != nil {
 				return err
 			}
-			if slices.ContainsFunc(g.Targets, func(x Target) bool { return x.ID == td.ID && x.Port == port }) {
+			if i := slices.IndexFunc(g.Targets, func(x Target) bool { return x.ID == td.ID && x.Port == port }); i >= 0 {
+				g.Targets[i].DeregisteredAt = time.Time{}
 				continue
 			}
 			g.Targets = append(g.Targets, Target{ID: td.ID, Port: port, AvailabilityZone: zone, RegisteredAt: now})
@@ -415,8 +599,12 @@ func (c *Cloud) RegisterTargets(ctx context.Context, caller Caller, arn string, 
 	})
 }
 
-// DeregisterTargets removes targets from a group, with their recorded
-// health. Targets that are not registered are ignored, as on AWS.
+// DeregisterTargets starts the deregistration of targets: each drains (no
+// new flows, established ones continue) for the group's deregistration
+// delay and then leaves the group with its recorded health
+// (FinishDeregistrations). With a delay of 0 they leave at once. Targets
+// that are not registered, or already draining, are left as they are, as on
+// AWS.
 func (c *Cloud) DeregisterTargets(ctx context.Context, caller Caller, arn string, targets []TargetDescription) error {
 	if len(targets) == 0 {
 		return elbRequired("targets")
@@ -426,6 +614,8 @@ func (c *Cloud) DeregisterTargets(ctx context.Context, caller Caller, arn string
 		if err != nil {
 			return err
 		}
+		now := c.now()
+		drain := g.DeregistrationDelaySeconds() > 0
 		var gone []Target
 		for i, td := range targets {
 			port, err := targetPort(g, td, i)
@@ -436,27 +626,36 @@ func (c *Cloud) DeregisterTargets(ctx context.Context, caller Caller, arn string
 				return invalidTarget("The target '%s' is not a valid %s target", td.ID, g.TargetType)
 			}
 			g.Targets = slices.DeleteFunc(g.Targets, func(x Target) bool {
-				if x.ID == td.ID && x.Port == port {
+				if x.ID == td.ID && x.Port == port && !drain {
 					gone = append(gone, x)
 					return true
 				}
 				return false
 			})
+			for j := range g.Targets {
+				if x := &g.Targets[j]; x.ID == td.ID && x.Port == port && !x.Draining() {
+					x.DeregisteredAt = now
+				}
+			}
 		}
-		if err := deleteTargetHealth(t, g.ID, gone); err != nil {
-			return err
+		if len(gone) > 0 {
+			if err := deleteTargetHealth(t, g.ID, gone); err != nil {
+				return err
+			}
 		}
 		return put(t, keyTargetGroup(g.ID), g)
 	})
 }
 
 // DescribeTargetHealth reports the health of the requested targets, or of
-// every registered target. A target of a group that no listener uses, or in
-// a zone its load balancer does not serve, is "unused"; an instance that is
-// not running is "unused" with Target.InvalidState; otherwise the state is
-// what the health checker recorded, or "initial" until it has. A requested
-// target that is valid but not registered is "unused" with
-// Target.NotRegistered; one that does not exist is InvalidTarget.
+// every registered target. A draining target is "draining" with
+// Target.DeregistrationInProgress. A target of a group that no listener
+// uses, or in a zone its load balancer does not serve, is "unused"; an
+// instance that is not running is "unused" with Target.InvalidState;
+// otherwise the state is what the health checker recorded, or "initial"
+// until it has. A requested target that is valid but not registered is
+// "unused" with Target.NotRegistered; one that does not exist is
+// InvalidTarget.
 func (c *Cloud) DescribeTargetHealth(ctx context.Context, caller Caller, in DescribeTargetHealthInput) ([]TargetHealthDescription, error) {
 	for _, inc := range in.Include {
 		if inc != "AnomalyDetection" && inc != "All" {
@@ -557,6 +756,9 @@ func (c *Cloud) targetHealth(t *txn, g *TargetGroup, x Target, inUse bool, lbZon
 	set := func(state, reason, desc string) (TargetHealthDescription, error) {
 		d.State, d.Reason, d.Description = state, reason, desc
 		return d, nil
+	}
+	if x.Draining() {
+		return set(TargetDraining, ReasonDeregistration, "Target deregistration is in progress")
 	}
 	if g.TargetType == TargetTypeInstance {
 		in, ok, err := get[Instance](t, keyInstance(x.ID))

@@ -84,7 +84,23 @@ func TestCreateTargetGroupErrors(t *testing.T) {
 		{"unknown target type", ok(func(in *CreateTargetGroupInput) { in.TargetType = "pod" }), "ValidationError", "enum value set"},
 		{"ipv6", ok(func(in *CreateTargetGroupInput) { in.IPAddressType = "ipv6" }), "InvalidConfigurationRequest", "ipv6"},
 		{"health checks off", ok(func(in *CreateTargetGroupInput) { in.HealthCheckEnabled = plBool(false) }), "InvalidConfigurationRequest", "cannot be disabled"},
-		{"HTTP health check", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP" }), "InvalidConfigurationRequest", "TCP health checks"},
+		{"TLS health check", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "TLS" }), "ValidationError", "not supported for health checks"},
+		{"health check path without slash", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.HealthCheckPath = "health" }), "ValidationError", "must begin with '/'"},
+		{"health check path with space", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.HealthCheckPath = "/a b" }), "ValidationError", "without spaces"},
+		{"health check path too long", ok(func(in *CreateTargetGroupInput) {
+			in.HealthCheckProtocol = "HTTPS"
+			in.HealthCheckPath = "/" + strings.Repeat("p", 1024)
+		}), "ValidationError", "less than or equal to 1024"},
+		{"matcher 600", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.MatcherHTTPCode = "200-600" }), "ValidationError", "from 200 to 599"},
+		{"matcher 199", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.MatcherHTTPCode = "199" }), "ValidationError", "matcher HTTP code '199'"},
+		{"matcher word", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.MatcherHTTPCode = "ok" }), "ValidationError", "matcher"},
+		{"matcher reversed range", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.MatcherHTTPCode = "399-200" }), "ValidationError", "matcher"},
+		{"matcher empty item", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.MatcherHTTPCode = "200,,202" }), "ValidationError", "matcher"},
+		{"gRPC matcher", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "HTTP"; in.MatcherGRPCCode = "12" }), "InvalidConfigurationRequest", "gRPC"},
+		{"HTTP timeout above interval", ok(func(in *CreateTargetGroupInput) {
+			in.HealthCheckProtocol = "HTTP"
+			in.HealthCheckIntervalSeconds = plI32(5)
+		}), "InvalidConfigurationRequest", "Health check timeout '6' must not be greater than the health check interval '5'"},
 		{"UDP health check", ok(func(in *CreateTargetGroupInput) { in.HealthCheckProtocol = "UDP" }), "ValidationError", "not supported for health checks"},
 		{"health check port word", ok(func(in *CreateTargetGroupInput) { in.HealthCheckPort = "ssh" }), "ValidationError", "traffic-port"},
 		{"health check port 0", ok(func(in *CreateTargetGroupInput) { in.HealthCheckPort = "0" }), "ValidationError", "traffic-port"},
@@ -184,31 +200,122 @@ func TestRegisterTargets(t *testing.T) {
 	})
 }
 
-func TestDeregisterTargets(t *testing.T) {
+func TestCreateTargetGroupHealthChecks(t *testing.T) {
 	e := plNew(t)
 	ctx := context.Background()
 	n := e.plNetwork(t, plProvider, "10.0.0.0/16")
-	a := e.plInstance(t, plProvider, n.subA, InstanceRunning)
-	b := e.plInstance(t, plProvider, n.subB, InstanceRunning)
-	lb := e.plLB(t, plProvider, "nlb", n.subA.ID, n.subB.ID)
+	cases := []struct {
+		name string
+		in   CreateTargetGroupInput
+		want HealthCheck
+	}{
+		{"TCP defaults", CreateTargetGroupInput{},
+			HealthCheck{Enabled: true, Protocol: "TCP", Port: "traffic-port", IntervalSeconds: 30, TimeoutSeconds: 10, HealthyThreshold: 5, UnhealthyThreshold: 2}},
+		{"HTTP defaults: path /, 200-399, 6 s", CreateTargetGroupInput{HealthCheckProtocol: "HTTP"},
+			HealthCheck{Enabled: true, Protocol: "HTTP", Port: "traffic-port", Path: "/", Matcher: "200-399", IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2}},
+		{"HTTPS defaults: 10 s", CreateTargetGroupInput{HealthCheckProtocol: "HTTPS"},
+			HealthCheck{Enabled: true, Protocol: "HTTPS", Port: "traffic-port", Path: "/", Matcher: "200-399", IntervalSeconds: 30, TimeoutSeconds: 10, HealthyThreshold: 5, UnhealthyThreshold: 2}},
+		{"HTTP with every setting", CreateTargetGroupInput{
+			HealthCheckProtocol: "HTTP", HealthCheckPort: "8080", HealthCheckPath: "/healthz?full=1", MatcherHTTPCode: "200, 202,300-302",
+			HealthCheckIntervalSeconds: plI32(10), HealthCheckTimeoutSeconds: plI32(10), HealthyThresholdCount: plI32(2), UnhealthyThresholdCount: plI32(10),
+			HealthCheckEnabled: plBool(true),
+		}, HealthCheck{Enabled: true, Protocol: "HTTP", Port: "8080", Path: "/healthz?full=1", Matcher: "200,202,300-302", IntervalSeconds: 10, TimeoutSeconds: 10, HealthyThreshold: 2, UnhealthyThreshold: 10}},
+		{"matcher at the edges", CreateTargetGroupInput{HealthCheckProtocol: "HTTP", MatcherHTTPCode: "200-599"},
+			HealthCheck{Enabled: true, Protocol: "HTTP", Port: "traffic-port", Path: "/", Matcher: "200-599", IntervalSeconds: 30, TimeoutSeconds: 6, HealthyThreshold: 5, UnhealthyThreshold: 2}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Name, in.Protocol, in.Port, in.VpcID = "hc-"+itoa(int32(i)), "TCP", plI32(80), n.vpc.ID
+			tg, err := e.CreateTargetGroup(ctx, plProvider, in)
+			plOK(t, err)
+			if tg.HealthCheck != tc.want {
+				t.Errorf("health check\n got %+v\nwant %+v", tg.HealthCheck, tc.want)
+			}
+		})
+	}
+}
+
+func TestModifyTargetGroup(t *testing.T) {
+	e := plNew(t)
+	ctx := context.Background()
+	n := e.plNetwork(t, plProvider, "10.0.0.0/16")
+	lb := e.plLB(t, plProvider, "nlb", n.subA.ID)
 	tg := e.plTargetGroup(t, plProvider, "tg", n.vpc.ID, 22)
 	e.plListener(t, plProvider, lb.ARN, 22, tg.ARN)
-	plOK(t, e.RegisterTargets(ctx, plProvider, tg.ARN, []TargetDescription{{ID: a.ID}, {ID: b.ID}, {ID: b.ID, Port: 2222}}))
-	plOK(t, e.PutTargetHealth(ctx, TargetHealth{TargetGroupID: tg.ID, TargetID: a.ID, Port: 22, State: TargetHealthy}))
 
-	plOK(t, e.DeregisterTargets(ctx, plProvider, tg.ARN, []TargetDescription{{ID: a.ID}, {ID: b.ID, Port: 2222}, {ID: "i-0123456789abcdef0"}}))
-	h, err := e.DescribeTargetHealth(ctx, plProvider, DescribeTargetHealthInput{TargetGroupARN: tg.ARN})
-	plOK(t, err)
-	if len(h) != 1 || h[0].Target.ID != b.ID || h[0].Target.Port != 22 {
-		t.Errorf("remaining targets %+v", h)
+	// Each step applies to what the one before left.
+	steps := []struct {
+		name string
+		in   ModifyTargetGroupInput
+		want HealthCheck
+	}{
+		{"thresholds only", ModifyTargetGroupInput{HealthyThresholdCount: plI32(3), HealthCheckTimeoutSeconds: plI32(20)},
+			HealthCheck{Enabled: true, Protocol: "TCP", Port: "traffic-port", IntervalSeconds: 30, TimeoutSeconds: 20, HealthyThreshold: 3, UnhealthyThreshold: 2}},
+		{"to HTTP: default path and matcher, the rest kept", ModifyTargetGroupInput{HealthCheckProtocol: "HTTP"},
+			HealthCheck{Enabled: true, Protocol: "HTTP", Port: "traffic-port", Path: "/", Matcher: "200-399", IntervalSeconds: 30, TimeoutSeconds: 20, HealthyThreshold: 3, UnhealthyThreshold: 2}},
+		{"path, matcher and port", ModifyTargetGroupInput{HealthCheckPath: "/ready", MatcherHTTPCode: "204", HealthCheckPort: "9000"},
+			HealthCheck{Enabled: true, Protocol: "HTTP", Port: "9000", Path: "/ready", Matcher: "204", IntervalSeconds: 30, TimeoutSeconds: 20, HealthyThreshold: 3, UnhealthyThreshold: 2}},
+		{"to HTTPS keeps path and matcher", ModifyTargetGroupInput{HealthCheckProtocol: "HTTPS", HealthCheckIntervalSeconds: plI32(20)},
+			HealthCheck{Enabled: true, Protocol: "HTTPS", Port: "9000", Path: "/ready", Matcher: "204", IntervalSeconds: 20, TimeoutSeconds: 20, HealthyThreshold: 3, UnhealthyThreshold: 2}},
+		{"back to TCP drops them", ModifyTargetGroupInput{HealthCheckProtocol: "TCP", HealthCheckPort: "traffic-port"},
+			HealthCheck{Enabled: true, Protocol: "TCP", Port: "traffic-port", IntervalSeconds: 20, TimeoutSeconds: 20, HealthyThreshold: 3, UnhealthyThreshold: 2}},
 	}
-	for _, kv := range e.plDump(t) {
-		if strings.HasPrefix(kv.Key, prefixTargetHealthOf(tg.ID)) {
-			t.Errorf("health of a deregistered target survived: %s", kv.Key)
+	for _, st := range steps {
+		in := st.in
+		in.TargetGroupARN = tg.ARN
+		got, err := e.ModifyTargetGroup(ctx, plProvider, in)
+		plOK(t, err)
+		if got.HealthCheck != st.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", st.name, got.HealthCheck, st.want)
+		}
+		if len(got.LoadBalancerARNs) != 1 || got.LoadBalancerARNs[0] != lb.ARN {
+			t.Errorf("%s: load balancers %v", st.name, got.LoadBalancerARNs)
+		}
+		d, err := e.DescribeTargetGroups(ctx, plProvider, DescribeTargetGroupsInput{TargetGroupARNs: []string{tg.ARN}})
+		plOK(t, err)
+		if d[0].HealthCheck != st.want {
+			t.Errorf("%s: described %+v", st.name, d[0].HealthCheck)
 		}
 	}
-	e.plFailsUnchanged(t, "InvalidTarget", func() error {
-		return e.DeregisterTargets(ctx, plProvider, tg.ARN, []TargetDescription{{ID: "10.0.1.1"}})
+
+	for _, tc := range []struct {
+		name string
+		in   ModifyTargetGroupInput
+		code string
+		msg  string
+	}{
+		{"path on a TCP check", ModifyTargetGroupInput{HealthCheckPath: "/"}, "InvalidConfigurationRequest", "path can be specified only"},
+		{"matcher on a TCP check", ModifyTargetGroupInput{MatcherHTTPCode: "200"}, "InvalidConfigurationRequest", "matcher can be specified only"},
+		{"disable", ModifyTargetGroupInput{HealthCheckEnabled: plBool(false)}, "InvalidConfigurationRequest", "cannot be disabled"},
+		{"timeout above the kept interval", ModifyTargetGroupInput{HealthCheckTimeoutSeconds: plI32(21)}, "InvalidConfigurationRequest", "'21' must not be greater than the health check interval '20'"},
+		{"interval below the kept timeout", ModifyTargetGroupInput{HealthCheckIntervalSeconds: plI32(10)}, "InvalidConfigurationRequest", "interval '10'"},
+		{"unhealthy 1", ModifyTargetGroupInput{UnhealthyThresholdCount: plI32(1)}, "ValidationError", "unhealthyThresholdCount"},
+		{"UDP check", ModifyTargetGroupInput{HealthCheckProtocol: "UDP"}, "ValidationError", "not supported for health checks"},
+		{"bad port", ModifyTargetGroupInput{HealthCheckPort: "70000"}, "ValidationError", "traffic-port"},
+		{"HTTP with a bad matcher: nothing changes", ModifyTargetGroupInput{HealthCheckProtocol: "HTTP", MatcherHTTPCode: "600"}, "ValidationError", "matcher"},
+		{"unknown group", ModifyTargetGroupInput{TargetGroupARN: strings.Replace(tg.ARN, tg.ID, "0123456789abcdef", 1)}, "TargetGroupNotFound", "not found"},
+		{"malformed ARN", ModifyTargetGroupInput{TargetGroupARN: "tg"}, "ValidationError", "not a valid target group ARN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			if in.TargetGroupARN == "" {
+				in.TargetGroupARN = tg.ARN
+			}
+			got := e.plFailsUnchanged(t, tc.code, func() error {
+				_, err := e.ModifyTargetGroup(ctx, plProvider, in)
+				return err
+			})
+			if !strings.Contains(got.Message, tc.msg) {
+				t.Errorf("message %q lacks %q", got.Message, tc.msg)
+			}
+		})
+	}
+	t.Run("another account's group", func(t *testing.T) {
+		e.plFailsUnchanged(t, "TargetGroupNotFound", func() error {
+			_, err := e.ModifyTargetGroup(ctx, plConsumer, ModifyTargetGroupInput{TargetGroupARN: tg.ARN, HealthyThresholdCount: plI32(2)})
+			return err
+		})
 	})
 }
 

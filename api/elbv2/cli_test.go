@@ -198,3 +198,118 @@ func TestAWSCLISeed(t *testing.T) {
 		})
 	}
 }
+
+type cliAttrs struct {
+	Attributes []struct{ Key, Value string }
+}
+
+func (a cliAttrs) m() map[string]string {
+	out := map[string]string{}
+	for _, kv := range a.Attributes {
+		out[kv.Key] = kv.Value
+	}
+	return out
+}
+
+// TestAWSCLIAttributes modifies and describes target group, load balancer
+// and listener attributes and health checks with the AWS CLI v2 (and v1,
+// where installed) against privlink's server, and checks what they print,
+// errors included.
+func TestAWSCLIAttributes(t *testing.T) {
+	s := newServer(t)
+	for _, cli := range findAWSCLIs(t) {
+		t.Run(cli.Name, func(t *testing.T) {
+			must := func(out any, args ...string) {
+				t.Helper()
+				if err := cli.run(t, s.url, out, args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fails := func(code, msg string, args ...string) {
+				t.Helper()
+				err := cli.run(t, s.url, nil, args...)
+				if err == nil || !strings.Contains(err.Error(), "("+code+")") || !strings.Contains(err.Error(), msg) {
+					t.Errorf("aws %s: %v, want (%s) %s", strings.Join(args, " "), err, code, msg)
+				}
+			}
+			name := "attrs-" + cli.Name
+			var lbs struct{ LoadBalancers []cliLB }
+			must(&lbs, "elbv2", "create-load-balancer", "--name", name, "--type", "network", "--scheme", "internal", "--subnets", s.subnets[0].ID)
+			lbARN := lbs.LoadBalancers[0].LoadBalancerArn
+			var tgs struct{ TargetGroups []cliTG }
+			must(&tgs, "elbv2", "create-target-group", "--name", name, "--protocol", "TCP", "--port", "80", "--vpc-id", s.vpc.ID)
+			tgARN := tgs.TargetGroups[0].TargetGroupArn
+			var ls struct{ Listeners []cliListener }
+			must(&ls, "elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "TCP", "--port", "80",
+				"--default-actions", "Type=forward,TargetGroupArn="+tgARN)
+			listenerARN := ls.Listeners[0].ListenerArn
+
+			var tga cliAttrs
+			must(&tga, "elbv2", "describe-target-group-attributes", "--target-group-arn", tgARN)
+			if m := tga.m(); len(tga.Attributes) != 13 || m["deregistration_delay.timeout_seconds"] != "300" || m["proxy_protocol_v2.enabled"] != "false" {
+				t.Errorf("describe-target-group-attributes printed %+v", tga)
+			}
+			must(&tga, "elbv2", "modify-target-group-attributes", "--target-group-arn", tgARN,
+				"--attributes", "Key=deregistration_delay.timeout_seconds,Value=30", "Key=proxy_protocol_v2.enabled,Value=true")
+			if m := tga.m(); m["deregistration_delay.timeout_seconds"] != "30" || m["proxy_protocol_v2.enabled"] != "true" {
+				t.Errorf("modify-target-group-attributes printed %+v", tga)
+			}
+			fails("ValidationError", "it must be an integer from 0 to 3600",
+				"elbv2", "modify-target-group-attributes", "--target-group-arn", tgARN, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=3601")
+			fails("InvalidConfigurationRequest", "Stickiness type 'app_cookie' is not supported",
+				"elbv2", "modify-target-group-attributes", "--target-group-arn", tgARN, "--attributes", "Key=stickiness.type,Value=app_cookie")
+			must(&tga, "elbv2", "describe-target-group-attributes", "--target-group-arn", tgARN)
+			if m := tga.m(); m["deregistration_delay.timeout_seconds"] != "30" || m["stickiness.type"] != "source_ip" {
+				t.Errorf("refused requests changed attributes: %+v", tga)
+			}
+
+			var hc struct {
+				TargetGroups []struct {
+					HealthCheckProtocol, HealthCheckPath string
+					HealthCheckTimeoutSeconds            int
+					Matcher                              struct{ HttpCode string }
+				}
+			}
+			must(&hc, "elbv2", "modify-target-group", "--target-group-arn", tgARN, "--health-check-protocol", "HTTP",
+				"--health-check-path", "/healthz", "--matcher", "HttpCode=200-299")
+			if g := hc.TargetGroups[0]; g.HealthCheckProtocol != "HTTP" || g.HealthCheckPath != "/healthz" || g.Matcher.HttpCode != "200-299" || g.HealthCheckTimeoutSeconds != 10 {
+				t.Errorf("modify-target-group printed %+v", g)
+			}
+
+			var lba cliAttrs
+			must(&lba, "elbv2", "modify-load-balancer-attributes", "--load-balancer-arn", lbARN,
+				"--attributes", "Key=deletion_protection.enabled,Value=true")
+			if m := lba.m(); m["deletion_protection.enabled"] != "true" || m["access_logs.s3.bucket"] != "" || len(lba.Attributes) != 9 {
+				t.Errorf("modify-load-balancer-attributes printed %+v", lba)
+			}
+			fails("OperationNotPermitted", "cannot be deleted because deletion protection is enabled",
+				"elbv2", "delete-load-balancer", "--load-balancer-arn", lbARN)
+			fails("ValidationError", "Load balancer attribute key 'idle_timeout.timeout_seconds' is not recognized",
+				"elbv2", "modify-load-balancer-attributes", "--load-balancer-arn", lbARN, "--attributes", "Key=idle_timeout.timeout_seconds,Value=60")
+			must(&lba, "elbv2", "describe-load-balancer-attributes", "--load-balancer-arn", lbARN)
+			if m := lba.m(); m["deletion_protection.enabled"] != "true" {
+				t.Errorf("describe-load-balancer-attributes printed %+v", lba)
+			}
+
+			// Debian's CLI v2 (2.9) predates listener attributes.
+			var la cliAttrs
+			err := cli.run(t, s.url, &la, "elbv2", "describe-listener-attributes", "--listener-arn", listenerARN)
+			if err != nil && strings.Contains(err.Error(), "Invalid choice") {
+				t.Logf("AWS CLI %s has no listener attribute commands", cli.Name)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := la.m(); len(la.Attributes) != 1 || m["tcp.idle_timeout.seconds"] != "350" {
+				t.Errorf("describe-listener-attributes printed %+v", la)
+			}
+			must(&la, "elbv2", "modify-listener-attributes", "--listener-arn", listenerARN, "--attributes", "Key=tcp.idle_timeout.seconds,Value=60")
+			if m := la.m(); m["tcp.idle_timeout.seconds"] != "60" {
+				t.Errorf("modify-listener-attributes printed %+v", la)
+			}
+			fails("ValidationError", "it must be an integer from 60 to 6000",
+				"elbv2", "modify-listener-attributes", "--listener-arn", listenerARN, "--attributes", "Key=tcp.idle_timeout.seconds,Value=6001")
+		})
+	}
+}

@@ -14,8 +14,8 @@ import (
 	"github.com/privlink/privlink/core"
 )
 
-// Handler serves the ELBv2 actions generated in zz_shapes.go. For each
-// request it
+// Handler serves the ELBv2 actions generated in zz_shapes.go and those of
+// listenerattrs.go. For each request it
 //
 //  1. reads the parameters from the URL query and a form body;
 //  2. looks the Action up (InvalidAction when it asks for another API
@@ -59,7 +59,7 @@ func (h *Handler) Handle(w http.ResponseWriter, r *api.Request) {
 			"The action %s is not valid for API version %s: privlink serves Elastic Load Balancing version %s (elbv2) only", action, v, APIVersion))
 		return
 	}
-	op, ok := LookupOperation(action)
+	op, ok := lookupOperation(action)
 	if !ok {
 		h.WriteError(w, r.ID, invalidAction(action))
 		return
@@ -118,6 +118,20 @@ func (h *Handler) call(ctx context.Context, caller core.Caller, action string, i
 		return run(ctx, caller, in, h.describeListeners)
 	case "DeleteListener":
 		return run(ctx, caller, in, h.deleteListener)
+	case "ModifyTargetGroup":
+		return run(ctx, caller, in, h.modifyTargetGroup)
+	case "DescribeTargetGroupAttributes":
+		return run(ctx, caller, in, h.describeTargetGroupAttributes)
+	case "ModifyTargetGroupAttributes":
+		return run(ctx, caller, in, h.modifyTargetGroupAttributes)
+	case "DescribeLoadBalancerAttributes":
+		return run(ctx, caller, in, h.describeLoadBalancerAttributes)
+	case "ModifyLoadBalancerAttributes":
+		return run(ctx, caller, in, h.modifyLoadBalancerAttributes)
+	case "DescribeListenerAttributes":
+		return run(ctx, caller, in, h.describeListenerAttributes)
+	case "ModifyListenerAttributes":
+		return run(ctx, caller, in, h.modifyListenerAttributes)
 	}
 	return nil, fmt.Errorf("elbv2: generated operation %s has no handler", action)
 }

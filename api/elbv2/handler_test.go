@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/privlink/privlink/api"
 	"github.com/privlink/privlink/api/elbv2"
@@ -206,6 +207,115 @@ func TestHandlerGolden(t *testing.T) {
 			status: http.StatusOK,
 		},
 		{
+			name: "DescribeListenerAttributes",
+			form: func() url.Values {
+				return params("DescribeListenerAttributes", "ListenerArn", l8022)
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyListenerAttributes",
+			form: func() url.Values {
+				return params("ModifyListenerAttributes", "ListenerArn", l8022,
+					"Attributes.member.1.Key", "tcp.idle_timeout.seconds", "Attributes.member.1.Value", "120")
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyListenerAttributes-out-of-range",
+			form: func() url.Values {
+				return params("ModifyListenerAttributes", "ListenerArn", l8022,
+					"Attributes.member.1.Key", "tcp.idle_timeout.seconds", "Attributes.member.1.Value", "59")
+			},
+			status: http.StatusBadRequest,
+		},
+		{
+			name: "DescribeTargetGroupAttributes",
+			form: func() url.Values {
+				return params("DescribeTargetGroupAttributes", "TargetGroupArn", tgSSH)
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyTargetGroupAttributes",
+			form: func() url.Values {
+				return params("ModifyTargetGroupAttributes", "TargetGroupArn", tgSSH,
+					"Attributes.member.1.Key", "deregistration_delay.timeout_seconds", "Attributes.member.1.Value", "60",
+					"Attributes.member.2.Key", "proxy_protocol_v2.enabled", "Attributes.member.2.Value", "true")
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyTargetGroupAttributes-out-of-range",
+			form: func() url.Values {
+				return params("ModifyTargetGroupAttributes", "TargetGroupArn", tgSSH,
+					"Attributes.member.1.Key", "deregistration_delay.timeout_seconds", "Attributes.member.1.Value", "3601")
+			},
+			status: http.StatusBadRequest,
+		},
+		{
+			name: "ModifyTargetGroupAttributes-unknown-key",
+			form: func() url.Values {
+				return params("ModifyTargetGroupAttributes", "TargetGroupArn", tgSSH,
+					"Attributes.member.1.Key", "slow_start.duration_seconds", "Attributes.member.1.Value", "30")
+			},
+			status: http.StatusBadRequest,
+		},
+		{
+			name: "ModifyTargetGroupAttributes-stickiness",
+			form: func() url.Values {
+				return params("ModifyTargetGroupAttributes", "TargetGroupArn", tgSSH,
+					"Attributes.member.1.Key", "stickiness.type", "Attributes.member.1.Value", "lb_cookie")
+			},
+			status: http.StatusBadRequest,
+		},
+		{
+			name: "ModifyTargetGroup",
+			form: func() url.Values {
+				return params("ModifyTargetGroup", "TargetGroupArn", tgWeb, "HealthCheckProtocol", "HTTP",
+					"HealthCheckPath", "/healthz", "Matcher.HttpCode", "200,202", "HealthCheckTimeoutSeconds", "4")
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyTargetGroup-path-on-TCP",
+			form: func() url.Values {
+				return params("ModifyTargetGroup", "TargetGroupArn", tgSSH, "HealthCheckPath", "/")
+			},
+			status: http.StatusBadRequest,
+		},
+		{
+			name: "DescribeLoadBalancerAttributes",
+			form: func() url.Values {
+				return params("DescribeLoadBalancerAttributes", "LoadBalancerArn", lb)
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyLoadBalancerAttributes",
+			form: func() url.Values {
+				return params("ModifyLoadBalancerAttributes", "LoadBalancerArn", lb,
+					"Attributes.member.1.Key", "deletion_protection.enabled", "Attributes.member.1.Value", "true",
+					"Attributes.member.2.Key", "load_balancing.cross_zone.enabled", "Attributes.member.2.Value", "true")
+			},
+			status: http.StatusOK,
+		},
+		{
+			name: "ModifyLoadBalancerAttributes-not-boolean",
+			form: func() url.Values {
+				return params("ModifyLoadBalancerAttributes", "LoadBalancerArn", lb,
+					"Attributes.member.1.Key", "deletion_protection.enabled", "Attributes.member.1.Value", "yes")
+			},
+			status: http.StatusBadRequest,
+		},
+		{
+			name: "DeleteLoadBalancer-protected",
+			form: func() url.Values {
+				return params("DeleteLoadBalancer", "LoadBalancerArn", lb)
+			},
+			status: http.StatusBadRequest,
+		},
+		{
 			name: "DescribeTargetHealth-initial",
 			form: func() url.Values {
 				return params("DescribeTargetHealth", "TargetGroupArn", tgSSH)
@@ -231,7 +341,20 @@ func TestHandlerGolden(t *testing.T) {
 			status: http.StatusOK,
 		},
 		{
+			name: "DescribeTargetHealth-draining",
+			form: func() url.Values {
+				return params("DescribeTargetHealth", "TargetGroupArn", tgSSH)
+			},
+			status: http.StatusOK,
+		},
+		{
 			name: "DescribeTargetHealth-not-registered",
+			before: func(t *testing.T) {
+				// The group's 60 s deregistration delay is over.
+				if _, err := w.cloud.FinishDeregistrations(ctx, time.Date(2025, 6, 1, 9, 31, 0, 123_000_000, time.UTC)); err != nil {
+					t.Fatal(err)
+				}
+			},
 			form: func() url.Values {
 				return params("DescribeTargetHealth", "TargetGroupArn", tgSSH, "Targets.member.1.Id", i2)
 			},
@@ -274,6 +397,12 @@ func TestHandlerGolden(t *testing.T) {
 		},
 		{
 			name: "DeleteLoadBalancer",
+			before: func(t *testing.T) {
+				attrs := []core.Attribute{{Key: core.AttrDeletionProtection, Value: "false"}}
+				if _, err := w.cloud.ModifyLoadBalancerAttributes(ctx, bootstrap, lb, attrs); err != nil {
+					t.Fatal(err)
+				}
+			},
 			form: func() url.Values {
 				return params("DeleteLoadBalancer", "LoadBalancerArn", lb)
 			},

@@ -330,8 +330,18 @@ func TestSDKSeedScenario(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("DeregisterTargets: %v", err)
 	}
+	// The target drains for the group's deregistration delay (300 s), then
+	// leaves.
+	draining := append(wantHealth(types.TargetHealthStateEnumHealthy, "", "", s.instances[0]),
+		wantHealth(types.TargetHealthStateEnumDraining, types.TargetHealthReasonEnumDeregistrationInProgress, "Target deregistration is in progress", s.instances[1])...)
+	if got := health(t, tgARNs[0]); !sameJSON(got, draining) {
+		t.Errorf("health after deregistering:\n got %s\nwant %s", toJSON(got), toJSON(draining))
+	}
+	if _, err := s.cloud.FinishDeregistrations(ctx, time.Now().Add(301*time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := health(t, tgARNs[0]), wantHealth(types.TargetHealthStateEnumHealthy, "", "", s.instances[0]); !sameJSON(got, want) {
-		t.Errorf("health after deregistering:\n got %s\nwant %s", toJSON(got), toJSON(want))
+		t.Errorf("health after the drain:\n got %s\nwant %s", toJSON(got), toJSON(want))
 	}
 	if _, err := c.DeleteListener(ctx, &sdk.DeleteListenerInput{ListenerArn: aws.String(listenerARNs[0])}); err != nil {
 		t.Fatalf("DeleteListener: %v", err)

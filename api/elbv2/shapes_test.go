@@ -355,6 +355,63 @@ var responseCases = []struct {
 		},
 	},
 	{
+		name: "DescribeTargetGroupAttributes", op: "DescribeTargetGroupAttributes",
+		out: &elbv2.DescribeTargetGroupAttributesOutput{Attributes: []elbv2.TargetGroupAttribute{
+			{Key: new("deregistration_delay.timeout_seconds"), Value: new("300")},
+			{Key: new("proxy_protocol_v2.enabled"), Value: new("true")},
+		}},
+		check: func(t *testing.T, out any) {
+			a := out.(*sdk.DescribeTargetGroupAttributesOutput).Attributes
+			eq(t, "len(Attributes)", len(a), 2)
+			eq(t, "Attributes[1].Key", *a[1].Key, "proxy_protocol_v2.enabled")
+			eq(t, "Attributes[1].Value", *a[1].Value, "true")
+		},
+	},
+	{
+		name: "ModifyLoadBalancerAttributes", op: "ModifyLoadBalancerAttributes",
+		out: &elbv2.ModifyLoadBalancerAttributesOutput{Attributes: []elbv2.LoadBalancerAttribute{
+			{Key: new("access_logs.s3.bucket"), Value: new("")},
+			{Key: new("deletion_protection.enabled"), Value: new("true")},
+		}},
+		check: func(t *testing.T, out any) {
+			a := out.(*sdk.ModifyLoadBalancerAttributesOutput).Attributes
+			eq(t, "len(Attributes)", len(a), 2)
+			// An empty value is written and read back as empty, not absent.
+			eq(t, "Attributes[0].Value", aws.ToString(a[0].Value), "")
+			eq(t, "Attributes[0].Value present", a[0].Value != nil, true)
+			eq(t, "Attributes[1].Value", *a[1].Value, "true")
+		},
+	},
+	{
+		name: "DescribeListenerAttributes", op: "DescribeListenerAttributes",
+		out: &elbv2.DescribeListenerAttributesOutput{Attributes: []elbv2.ListenerAttribute{
+			{Key: new("tcp.idle_timeout.seconds"), Value: new("350")},
+		}},
+		check: func(t *testing.T, out any) {
+			a := out.(*sdk.DescribeListenerAttributesOutput).Attributes
+			eq(t, "len(Attributes)", len(a), 1)
+			eq(t, "Attributes[0].Key", *a[0].Key, "tcp.idle_timeout.seconds")
+			eq(t, "Attributes[0].Value", *a[0].Value, "350")
+		},
+	},
+	{
+		name: "ModifyTargetGroup", op: "ModifyTargetGroup",
+		out: &elbv2.ModifyTargetGroupOutput{TargetGroups: []elbv2.TargetGroup{func() elbv2.TargetGroup {
+			g := tg
+			g.HealthCheckProtocol, g.HealthCheckPath = new("HTTP"), new("/healthz")
+			g.HealthCheckTimeoutSeconds = new(int32(6))
+			g.Matcher = &elbv2.Matcher{HttpCode: new("200-399")}
+			return g
+		}()}},
+		check: func(t *testing.T, out any) {
+			g := out.(*sdk.ModifyTargetGroupOutput).TargetGroups[0]
+			eq(t, "HealthCheckProtocol", g.HealthCheckProtocol, types.ProtocolEnumHttp)
+			eq(t, "HealthCheckPath", *g.HealthCheckPath, "/healthz")
+			eq(t, "Matcher.HttpCode", *g.Matcher.HttpCode, "200-399")
+			eq(t, "HealthCheckTimeoutSeconds", *g.HealthCheckTimeoutSeconds, int32(6))
+		},
+	},
+	{
 		name: "DeleteLoadBalancer", op: "DeleteLoadBalancer",
 		out: &elbv2.DeleteLoadBalancerOutput{},
 		check: func(t *testing.T, out any) {
@@ -373,12 +430,12 @@ func eq[T any](t *testing.T, what string, got, want T) {
 }
 
 func TestSDKResponses(t *testing.T) {
-	srv := querytest.NewServer(elbv2.LookupOperation)
+	srv := querytest.NewServer(elbv2.LookupAnyOperation)
 	defer srv.Close()
 	client := newClient(srv)
 	for _, tt := range responseCases {
 		t.Run(tt.name, func(t *testing.T) {
-			op, _ := elbv2.LookupOperation(tt.op)
+			op, _ := elbv2.LookupAnyOperation(tt.op)
 			in := op.NewInput()
 			querytest.Fill(in, 2) // required parameters, for the SDK's validation
 			sdkIn := querytest.NewSDKInput(client, tt.op)
@@ -398,7 +455,7 @@ func TestSDKResponses(t *testing.T) {
 func TestGoldenResponses(t *testing.T) {
 	for _, tt := range responseCases {
 		t.Run(tt.name, func(t *testing.T) {
-			op, _ := elbv2.LookupOperation(tt.op)
+			op, _ := elbv2.LookupAnyOperation(tt.op)
 			got, err := op.MarshalResponse("req-"+tt.name, tt.out)
 			if err != nil {
 				t.Fatal(err)

@@ -8,9 +8,9 @@ import (
 )
 
 func (h *Handler) createTargetGroup(ctx context.Context, caller core.Caller, in *CreateTargetGroupInput) (*CreateTargetGroupOutput, error) {
-	var httpCode, grpcCode string
-	if in.Matcher != nil {
-		httpCode, grpcCode = str(in.Matcher.HttpCode), str(in.Matcher.GrpcCode)
+	httpCode, grpcCode, err := healthCheckStrings(in.HealthCheckPath, in.Matcher)
+	if err != nil {
+		return nil, err
 	}
 	tg, err := h.cloud.CreateTargetGroup(ctx, caller, core.CreateTargetGroupInput{
 		Name:                       str(in.Name),
@@ -42,6 +42,43 @@ func (h *Handler) createTargetGroup(ctx context.Context, caller core.Caller, in 
 		out.LoadBalancerArns = nil
 	}
 	return &CreateTargetGroupOutput{TargetGroups: []TargetGroup{out}}, nil
+}
+
+func (h *Handler) modifyTargetGroup(ctx context.Context, caller core.Caller, in *ModifyTargetGroupInput) (*ModifyTargetGroupOutput, error) {
+	httpCode, grpcCode, err := healthCheckStrings(in.HealthCheckPath, in.Matcher)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := h.cloud.ModifyTargetGroup(ctx, caller, core.ModifyTargetGroupInput{
+		TargetGroupARN:             str(in.TargetGroupArn),
+		HealthCheckEnabled:         in.HealthCheckEnabled,
+		HealthCheckProtocol:        str(in.HealthCheckProtocol),
+		HealthCheckPort:            str(in.HealthCheckPort),
+		HealthCheckPath:            str(in.HealthCheckPath),
+		HealthCheckIntervalSeconds: in.HealthCheckIntervalSeconds,
+		HealthCheckTimeoutSeconds:  in.HealthCheckTimeoutSeconds,
+		HealthyThresholdCount:      in.HealthyThresholdCount,
+		UnhealthyThresholdCount:    in.UnhealthyThresholdCount,
+		MatcherHTTPCode:            httpCode,
+		MatcherGRPCCode:            grpcCode,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ModifyTargetGroupOutput{TargetGroups: []TargetGroup{toTargetGroup(tg)}}, nil
+}
+
+// healthCheckStrings reads a health check's path and matcher for core,
+// where "" means "not given". A given path must not be empty, by the
+// model's length constraint.
+func healthCheckStrings(path *string, m *Matcher) (httpCode, grpcCode string, err error) {
+	if path != nil && *path == "" {
+		return "", "", validationErrors("Value '' at 'healthCheckPath' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	if m != nil {
+		httpCode, grpcCode = str(m.HttpCode), str(m.GrpcCode)
+	}
+	return httpCode, grpcCode, nil
 }
 
 func (h *Handler) describeTargetGroups(ctx context.Context, caller core.Caller, in *DescribeTargetGroupsInput) (*DescribeTargetGroupsOutput, error) {

@@ -71,12 +71,26 @@ func LookupOperation(action string) (query.Operation, bool) {
 			NewInput:      func() any { return new(DescribeListenersInput) },
 			NewOutput:     func() any { return new(DescribeListenersOutput) },
 		}, true
+	case "DescribeLoadBalancerAttributes":
+		return query.Operation{
+			Name: "DescribeLoadBalancerAttributes", Protocol: query.AWSQuery, Version: APIVersion, Namespace: XMLNamespace,
+			ResultWrapper: "DescribeLoadBalancerAttributesResult",
+			NewInput:      func() any { return new(DescribeLoadBalancerAttributesInput) },
+			NewOutput:     func() any { return new(DescribeLoadBalancerAttributesOutput) },
+		}, true
 	case "DescribeLoadBalancers":
 		return query.Operation{
 			Name: "DescribeLoadBalancers", Protocol: query.AWSQuery, Version: APIVersion, Namespace: XMLNamespace,
 			ResultWrapper: "DescribeLoadBalancersResult",
 			NewInput:      func() any { return new(DescribeLoadBalancersInput) },
 			NewOutput:     func() any { return new(DescribeLoadBalancersOutput) },
+		}, true
+	case "DescribeTargetGroupAttributes":
+		return query.Operation{
+			Name: "DescribeTargetGroupAttributes", Protocol: query.AWSQuery, Version: APIVersion, Namespace: XMLNamespace,
+			ResultWrapper: "DescribeTargetGroupAttributesResult",
+			NewInput:      func() any { return new(DescribeTargetGroupAttributesInput) },
+			NewOutput:     func() any { return new(DescribeTargetGroupAttributesOutput) },
 		}, true
 	case "DescribeTargetGroups":
 		return query.Operation{
@@ -91,6 +105,27 @@ func LookupOperation(action string) (query.Operation, bool) {
 			ResultWrapper: "DescribeTargetHealthResult",
 			NewInput:      func() any { return new(DescribeTargetHealthInput) },
 			NewOutput:     func() any { return new(DescribeTargetHealthOutput) },
+		}, true
+	case "ModifyLoadBalancerAttributes":
+		return query.Operation{
+			Name: "ModifyLoadBalancerAttributes", Protocol: query.AWSQuery, Version: APIVersion, Namespace: XMLNamespace,
+			ResultWrapper: "ModifyLoadBalancerAttributesResult",
+			NewInput:      func() any { return new(ModifyLoadBalancerAttributesInput) },
+			NewOutput:     func() any { return new(ModifyLoadBalancerAttributesOutput) },
+		}, true
+	case "ModifyTargetGroup":
+		return query.Operation{
+			Name: "ModifyTargetGroup", Protocol: query.AWSQuery, Version: APIVersion, Namespace: XMLNamespace,
+			ResultWrapper: "ModifyTargetGroupResult",
+			NewInput:      func() any { return new(ModifyTargetGroupInput) },
+			NewOutput:     func() any { return new(ModifyTargetGroupOutput) },
+		}, true
+	case "ModifyTargetGroupAttributes":
+		return query.Operation{
+			Name: "ModifyTargetGroupAttributes", Protocol: query.AWSQuery, Version: APIVersion, Namespace: XMLNamespace,
+			ResultWrapper: "ModifyTargetGroupAttributesResult",
+			NewInput:      func() any { return new(ModifyTargetGroupAttributesInput) },
+			NewOutput:     func() any { return new(ModifyTargetGroupAttributesOutput) },
 		}, true
 	case "RegisterTargets":
 		return query.Operation{
@@ -114,9 +149,14 @@ func OperationNames() []string {
 		"DeleteTargetGroup",
 		"DeregisterTargets",
 		"DescribeListeners",
+		"DescribeLoadBalancerAttributes",
 		"DescribeLoadBalancers",
+		"DescribeTargetGroupAttributes",
 		"DescribeTargetGroups",
 		"DescribeTargetHealth",
+		"ModifyLoadBalancerAttributes",
+		"ModifyTargetGroup",
+		"ModifyTargetGroupAttributes",
 		"RegisterTargets",
 	}
 }
@@ -294,6 +334,16 @@ type DescribeListenersOutput struct {
 	NextMarker *string    `query:"NextMarker,xml=NextMarker"`
 }
 
+// DescribeLoadBalancerAttributesInput is the input of DescribeLoadBalancerAttributes.
+type DescribeLoadBalancerAttributesInput struct {
+	LoadBalancerArn *string `query:"LoadBalancerArn,xml=LoadBalancerArn,req"`
+}
+
+// DescribeLoadBalancerAttributesOutput is the output of DescribeLoadBalancerAttributes.
+type DescribeLoadBalancerAttributesOutput struct {
+	Attributes []LoadBalancerAttribute `query:"Attributes,member=member,xml=Attributes,item=member"`
+}
+
 // DescribeLoadBalancersInput is the input of DescribeLoadBalancers.
 type DescribeLoadBalancersInput struct {
 	LoadBalancerArns []string `query:"LoadBalancerArns,member=member,xml=LoadBalancerArns,item=member"`
@@ -306,6 +356,16 @@ type DescribeLoadBalancersInput struct {
 type DescribeLoadBalancersOutput struct {
 	LoadBalancers []LoadBalancer `query:"LoadBalancers,member=member,xml=LoadBalancers,item=member"`
 	NextMarker    *string        `query:"NextMarker,xml=NextMarker"`
+}
+
+// DescribeTargetGroupAttributesInput is the input of DescribeTargetGroupAttributes.
+type DescribeTargetGroupAttributesInput struct {
+	TargetGroupArn *string `query:"TargetGroupArn,xml=TargetGroupArn,req"`
+}
+
+// DescribeTargetGroupAttributesOutput is the output of DescribeTargetGroupAttributes.
+type DescribeTargetGroupAttributesOutput struct {
+	Attributes []TargetGroupAttribute `query:"Attributes,member=member,xml=Attributes,item=member"`
 }
 
 // DescribeTargetGroupsInput is the input of DescribeTargetGroups.
@@ -387,6 +447,12 @@ type LoadBalancerAddress struct {
 	IPv6Address        *string `query:"IPv6Address,xml=IPv6Address"`
 }
 
+// LoadBalancerAttribute is the Elastic Load Balancing v2 shape LoadBalancerAttribute.
+type LoadBalancerAttribute struct {
+	Key   *string `query:"Key,xml=Key"`
+	Value *string `query:"Value,xml=Value"`
+}
+
 // LoadBalancerState is the Elastic Load Balancing v2 shape LoadBalancerState.
 type LoadBalancerState struct {
 	Code   *string `query:"Code,xml=Code"` // active, provisioning, active_impaired, failed
@@ -397,6 +463,47 @@ type LoadBalancerState struct {
 type Matcher struct {
 	HttpCode *string `query:"HttpCode,xml=HttpCode"`
 	GrpcCode *string `query:"GrpcCode,xml=GrpcCode"`
+}
+
+// ModifyLoadBalancerAttributesInput is the input of ModifyLoadBalancerAttributes.
+type ModifyLoadBalancerAttributesInput struct {
+	LoadBalancerArn *string                 `query:"LoadBalancerArn,xml=LoadBalancerArn,req"`
+	Attributes      []LoadBalancerAttribute `query:"Attributes,member=member,xml=Attributes,item=member,req"`
+}
+
+// ModifyLoadBalancerAttributesOutput is the output of ModifyLoadBalancerAttributes.
+type ModifyLoadBalancerAttributesOutput struct {
+	Attributes []LoadBalancerAttribute `query:"Attributes,member=member,xml=Attributes,item=member"`
+}
+
+// ModifyTargetGroupAttributesInput is the input of ModifyTargetGroupAttributes.
+type ModifyTargetGroupAttributesInput struct {
+	TargetGroupArn *string                `query:"TargetGroupArn,xml=TargetGroupArn,req"`
+	Attributes     []TargetGroupAttribute `query:"Attributes,member=member,xml=Attributes,item=member,req"`
+}
+
+// ModifyTargetGroupAttributesOutput is the output of ModifyTargetGroupAttributes.
+type ModifyTargetGroupAttributesOutput struct {
+	Attributes []TargetGroupAttribute `query:"Attributes,member=member,xml=Attributes,item=member"`
+}
+
+// ModifyTargetGroupInput is the input of ModifyTargetGroup.
+type ModifyTargetGroupInput struct {
+	TargetGroupArn             *string  `query:"TargetGroupArn,xml=TargetGroupArn,req"`
+	HealthCheckProtocol        *string  `query:"HealthCheckProtocol,xml=HealthCheckProtocol"` // HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE
+	HealthCheckPort            *string  `query:"HealthCheckPort,xml=HealthCheckPort"`
+	HealthCheckPath            *string  `query:"HealthCheckPath,xml=HealthCheckPath"`
+	HealthCheckEnabled         *bool    `query:"HealthCheckEnabled,xml=HealthCheckEnabled"`
+	HealthCheckIntervalSeconds *int32   `query:"HealthCheckIntervalSeconds,xml=HealthCheckIntervalSeconds"`
+	HealthCheckTimeoutSeconds  *int32   `query:"HealthCheckTimeoutSeconds,xml=HealthCheckTimeoutSeconds"`
+	HealthyThresholdCount      *int32   `query:"HealthyThresholdCount,xml=HealthyThresholdCount"`
+	UnhealthyThresholdCount    *int32   `query:"UnhealthyThresholdCount,xml=UnhealthyThresholdCount"`
+	Matcher                    *Matcher `query:"Matcher,xml=Matcher"`
+}
+
+// ModifyTargetGroupOutput is the output of ModifyTargetGroup.
+type ModifyTargetGroupOutput struct {
+	TargetGroups []TargetGroup `query:"TargetGroups,member=member,xml=TargetGroups,item=member"`
 }
 
 // MutualAuthenticationAttributes is the Elastic Load Balancing v2 shape MutualAuthenticationAttributes.
@@ -468,6 +575,12 @@ type TargetGroup struct {
 	TargetType                 *string  `query:"TargetType,xml=TargetType"` // instance, ip, lambda, alb
 	ProtocolVersion            *string  `query:"ProtocolVersion,xml=ProtocolVersion"`
 	IpAddressType              *string  `query:"IpAddressType,xml=IpAddressType"` // ipv4, ipv6
+}
+
+// TargetGroupAttribute is the Elastic Load Balancing v2 shape TargetGroupAttribute.
+type TargetGroupAttribute struct {
+	Key   *string `query:"Key,xml=Key"`
+	Value *string `query:"Value,xml=Value"`
 }
 
 // TargetGroupStickinessConfig is the Elastic Load Balancing v2 shape TargetGroupStickinessConfig.
