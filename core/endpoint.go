@@ -202,44 +202,16 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 		if epType != svc.ServiceType {
 			return vpceInvalidParameter("Endpoint type (%s) does not match available service types ([%s]).", epType, svc.ServiceType)
 		}
-		svcZones, err := c.serviceZones(t, svc)
+		subnets, err := c.endpointSubnets(t, caller, vpc.ID, svc, subnetIDs, nil)
 		if err != nil {
 			return err
-		}
-		subnets := make([]*Subnet, 0, len(subnetIDs))
-		for _, id := range subnetIDs {
-			s, err := c.ownedSubnet(t, caller, id)
-			if err != nil {
-				return err
-			}
-			if s.VpcID != vpc.ID {
-				return vpceInvalidParameter("The subnet %s does not belong to VPC %s", s.ID, vpc.ID)
-			}
-			for _, prev := range subnets {
-				if prev.AvailabilityZone == s.AvailabilityZone {
-					return Errorf(KindInvalid, "DuplicateSubnetsInSameZone", "Found another VPC endpoint subnet in the availability zone of %s", prev.ID)
-				}
-			}
-			if !slices.Contains(svcZones, s.AvailabilityZone) {
-				return vpceInvalidParameter("The VPC endpoint service %s does not support the availability zone of the subnet: %s.", svc.ServiceName, s.ID)
-			}
-			subnets = append(subnets, s)
 		}
 		groups := distinctInOrder(in.SecurityGroupIDs)
 		if len(groups) == 0 && vpc.DefaultSecurityGroupID != "" {
 			groups = []string{vpc.DefaultSecurityGroupID}
 		}
-		if len(groups) > 5 {
-			return Errorf(KindLimit, "SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.")
-		}
-		for _, id := range groups {
-			g, err := c.ownedSecurityGroup(t, caller, id)
-			if err != nil {
-				return err
-			}
-			if g.VpcID != vpc.ID {
-				return vpceInvalidParameter("The security group %s does not belong to VPC %s", g.ID, vpc.ID)
-			}
+		if err := c.checkEndpointGroups(t, caller, vpc.ID, groups); err != nil {
+			return err
 		}
 		live := 0
 		for _, e := range inVPC {
@@ -309,6 +281,57 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 		return err
 	})
 	return out, err
+}
+
+// endpointSubnets resolves the subnets for new interfaces of an endpoint
+// in the VPC: the caller's subnets of that VPC, at most one per zone
+// counting the endpoint's other subnets (have), each in a zone the
+// service covers.
+func (c *Cloud) endpointSubnets(t *txn, caller Caller, vpcID string, svc *EndpointService, ids []string, have []*Subnet) ([]*Subnet, error) {
+	svcZones, err := c.serviceZones(t, svc)
+	if err != nil {
+		return nil, err
+	}
+	taken := slices.Clone(have)
+	out := make([]*Subnet, 0, len(ids))
+	for _, id := range ids {
+		s, err := c.ownedSubnet(t, caller, id)
+		if err != nil {
+			return nil, err
+		}
+		if s.VpcID != vpcID {
+			return nil, vpceInvalidParameter("The subnet %s does not belong to VPC %s", s.ID, vpcID)
+		}
+		for _, prev := range taken {
+			if prev.AvailabilityZone == s.AvailabilityZone {
+				return nil, Errorf(KindInvalid, "DuplicateSubnetsInSameZone", "Found another VPC endpoint subnet in the availability zone of %s", prev.ID)
+			}
+		}
+		if !slices.Contains(svcZones, s.AvailabilityZone) {
+			return nil, vpceInvalidParameter("The VPC endpoint service %s does not support the availability zone of the subnet: %s.", svc.ServiceName, s.ID)
+		}
+		taken = append(taken, s)
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// checkEndpointGroups checks the security groups of an endpoint's
+// interfaces: at most five, each the caller's and in the VPC.
+func (c *Cloud) checkEndpointGroups(t *txn, caller Caller, vpcID string, groups []string) error {
+	if len(groups) > maxSecurityGroupsPerENI {
+		return Errorf(KindLimit, "SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.")
+	}
+	for _, id := range groups {
+		g, err := c.ownedSecurityGroup(t, caller, id)
+		if err != nil {
+			return err
+		}
+		if g.VpcID != vpcID {
+			return vpceInvalidParameter("The security group %s does not belong to VPC %s", g.ID, vpcID)
+		}
+	}
+	return nil
 }
 
 // checkPrivateDNS applies AWS's conditions for enabling private DNS on an

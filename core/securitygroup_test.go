@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -498,4 +499,78 @@ func manyTags(n int) []Tag {
 		tags[i] = Tag{Key: "k" + itoa(int32(i)), Value: "v"}
 	}
 	return tags
+}
+
+func TestDescribeSecurityGroupRules(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, acctA, "10.0.0.0/16")
+	web := tc.group(t, acctA, v.ID, "web")
+	theirs := tc.group(t, acctB, tc.vpc(t, acctB, "10.0.0.0/16").ID, "theirs")
+	in, err := tc.AuthorizeSecurityGroupIngress(ctx, acctA, SecurityGroupRulesInput{GroupID: web.ID, IPPermissions: []IPPermission{
+		{IPProtocol: "tcp", FromPort: ptr[int32](443), ToPort: ptr[int32](443), IPRanges: []IPRange{{CIDR: "10.0.0.0/8"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tc.AuthorizeSecurityGroupEgress(ctx, acctA, SecurityGroupRulesInput{GroupID: web.ID, IPPermissions: []IPPermission{
+		{IPProtocol: "udp", FromPort: ptr[int32](53), ToPort: ptr[int32](53), UserIDGroupPairs: []UserIDGroupPair{{GroupID: v.DefaultSecurityGroupID}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rs []SecurityGroupRuleDescription) []string {
+		var s []string
+		for _, r := range rs {
+			s = append(s, r.GroupID+"/"+r.Rule.ID)
+		}
+		return s
+	}
+	all, err := tc.DescribeSecurityGroupRules(ctx, acctA, DescribeSecurityGroupRulesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both groups' default rules, the two added, in group order; nothing of
+	// the other account's.
+	var webRules []string
+	for _, r := range all {
+		if r.GroupOwnerID != acctA.AccountID || r.GroupID == theirs.ID {
+			t.Errorf("rule of another account %+v", r)
+		}
+		if r.GroupID == web.ID {
+			webRules = append(webRules, r.Rule.ID)
+		}
+	}
+	if len(all) != 5 || !slices.IsSortedFunc(all, func(a, b SecurityGroupRuleDescription) int { return strings.Compare(a.GroupID, b.GroupID) }) {
+		t.Errorf("all rules %v", ids(all))
+	}
+	if len(webRules) != 3 || webRules[1] != in[0].Rule.ID || webRules[2] != out[0].Rule.ID {
+		t.Errorf("web's rules %v, want the default egress rule, %s, %s", webRules, in[0].Rule.ID, out[0].Rule.ID)
+	}
+
+	byGroup, err := tc.DescribeSecurityGroupRules(ctx, acctA, DescribeSecurityGroupRulesInput{GroupIDs: []string{web.ID, theirs.ID}})
+	var byGroupIDs []string
+	for _, r := range byGroup {
+		byGroupIDs = append(byGroupIDs, r.Rule.ID)
+	}
+	if err != nil || !slices.Equal(byGroupIDs, webRules) {
+		t.Errorf("by group %v, want %v (%v)", byGroupIDs, webRules, err)
+	}
+	one, err := tc.DescribeSecurityGroupRules(ctx, acctA, DescribeSecurityGroupRulesInput{RuleIDs: []string{out[0].Rule.ID}})
+	if err != nil || len(one) != 1 || !one[0].Rule.Egress || one[0].Rule.GroupID != v.DefaultSecurityGroupID || one[0].Rule.Protocol != "udp" {
+		t.Errorf("one rule %+v, %v", one, err)
+	}
+
+	_, err = tc.DescribeSecurityGroupRules(ctx, acctA, DescribeSecurityGroupRulesInput{RuleIDs: []string{"sgr-0123456789abcdef0"}})
+	if e := wantCode(t, err, "InvalidSecurityGroupRuleId.NotFound"); e.Message != "The security group rule ID 'sgr-0123456789abcdef0' does not exist" {
+		t.Errorf("message %q", e.Message)
+	}
+	theirRules, err := tc.DescribeSecurityGroupRules(ctx, acctB, DescribeSecurityGroupRulesInput{GroupIDs: []string{theirs.ID}})
+	if err != nil || len(theirRules) != 1 {
+		t.Fatalf("the other account's rules %+v %v", theirRules, err)
+	}
+	_, err = tc.DescribeSecurityGroupRules(ctx, acctA, DescribeSecurityGroupRulesInput{RuleIDs: []string{theirRules[0].Rule.ID}})
+	wantCode(t, err, "InvalidSecurityGroupRuleId.NotFound")
+	_, err = tc.DescribeSecurityGroupRules(ctx, acctA, DescribeSecurityGroupRulesInput{RuleIDs: []string{"rule-1"}})
+	wantCode(t, err, "InvalidSecurityGroupRuleId.Malformed")
 }

@@ -21,8 +21,8 @@ import (
 //  2. looks the Action up among the generated operations;
 //  3. decodes the input with the codec, refusing unknown, invalid and
 //     missing parameters as EC2 does;
-//  4. answers DryRun requests with DryRunOperation and refuses filters,
-//     which privlink does not implement yet;
+//  4. answers DryRun requests with DryRunOperation and refuses filters
+//     where privlink does not implement them yet;
 //  5. calls core as the signing account and encodes the result.
 //
 // It knows EC2's wire rules, not its business rules: those are core's.
@@ -83,6 +83,13 @@ func New(cloud *core.Cloud, log *slog.Logger) *Handler {
 		"AcceptVpcEndpointConnections":             bind(h.acceptVpcEndpointConnections),
 		"RejectVpcEndpointConnections":             bind(h.rejectVpcEndpointConnections),
 		"DescribeVpcEndpointConnections":           bind(h.describeVpcEndpointConnections),
+		"ModifyVpcEndpoint":                        bind(h.modifyVpcEndpoint),
+		"AuthorizeSecurityGroupEgress":             bind(h.authorizeSecurityGroupEgress),
+		"RevokeSecurityGroupEgress":                bind(h.revokeSecurityGroupEgress),
+		"DescribeSecurityGroupRules":               bind(h.describeSecurityGroupRules),
+		"ModifyVpcAttribute":                       bind(h.modifyVpcAttribute),
+		"DescribeVpcAttribute":                     bind(h.describeVpcAttribute),
+		"ModifyNetworkInterfaceAttribute":          bind(h.modifyNetworkInterfaceAttribute),
 	}
 	return h
 }
@@ -165,9 +172,12 @@ func dryRun(in any) bool {
 	return v.IsValid() && v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Bool()
 }
 
-// refuseFilters refuses a request with filters: privlink does not filter
-// yet, and answering unfiltered would mislead the client.
+// refuseFilters refuses a request with filters to an operation that does
+// not apply them itself: answering unfiltered would mislead the client.
 func refuseFilters(action string, in any) error {
+	if filtersApplied(action) {
+		return nil
+	}
 	v := reflect.ValueOf(in).Elem().FieldByName("Filters")
 	if !v.IsValid() || v.Len() == 0 {
 		return nil
@@ -179,4 +189,9 @@ func refuseFilters(action string, in any) error {
 	}
 	return core.Errorf(core.KindInvalid, "UnsupportedOperation",
 		"The filter '%s' is not supported: privlink does not implement Filter for %s yet. Name resources by ID instead.", name, action)
+}
+
+// filtersApplied reports whether the operation applies its filters itself.
+func filtersApplied(action string) bool {
+	return action == "DescribeSecurityGroupRules"
 }

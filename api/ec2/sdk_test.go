@@ -35,6 +35,7 @@ type sdkEnv struct {
 	providerID         string
 	consumerID         string
 	consumerCaller     core.Caller
+	consumerKey        core.AccessKey
 }
 
 func newSDKEnv(t *testing.T) *sdkEnv {
@@ -61,6 +62,7 @@ func newSDKEnv(t *testing.T) *sdkEnv {
 		providerID:     core.BootstrapAccountID,
 		consumerID:     acct.Account.ID,
 		consumerCaller: core.Caller{AccountID: acct.Account.ID},
+		consumerKey:    acct.AccessKey,
 	}
 }
 

@@ -553,6 +553,12 @@ var unknownInSnapshots = map[string][]string{
 	"DescribeInstances":                     {"IncludeManagedResources"},
 	"DescribeNetworkInterfaces":             {"IncludeManagedResources"},
 	"DescribeVpcEndpointServices":           {"ServiceRegion.1", "ServiceRegion.2"},
+	"ModifyNetworkInterfaceAttribute": {
+		"AssociatedSubnetId.1", "AssociatedSubnetId.2", "Attachment.DefaultEnaQueueCount", "Attachment.EnaQueueCount",
+	},
+	"ModifyVpcEndpoint": {
+		"DnsOptions.PrivateDnsPreference", "DnsOptions.PrivateDnsSpecifiedDomain.1", "DnsOptions.PrivateDnsSpecifiedDomain.2",
+	},
 	"RunInstances": {
 		"BlockDeviceMapping.1.Ebs.AvailabilityZone", "BlockDeviceMapping.1.Ebs.AvailabilityZoneId",
 		"BlockDeviceMapping.1.Ebs.EbsCardIndex", "BlockDeviceMapping.1.Ebs.VolumeInitializationRate",

@@ -21,6 +21,12 @@ func LookupOperation(action string) (query.Operation, bool) {
 			NewInput:  func() any { return new(AcceptVpcEndpointConnectionsRequest) },
 			NewOutput: func() any { return new(AcceptVpcEndpointConnectionsResult) },
 		}, true
+	case "AuthorizeSecurityGroupEgress":
+		return query.Operation{
+			Name: "AuthorizeSecurityGroupEgress", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(AuthorizeSecurityGroupEgressRequest) },
+			NewOutput: func() any { return new(AuthorizeSecurityGroupEgressResult) },
+		}, true
 	case "AuthorizeSecurityGroupIngress":
 		return query.Operation{
 			Name: "AuthorizeSecurityGroupIngress", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
@@ -111,6 +117,12 @@ func LookupOperation(action string) (query.Operation, bool) {
 			NewInput:  func() any { return new(DescribeRegionsRequest) },
 			NewOutput: func() any { return new(DescribeRegionsResult) },
 		}, true
+	case "DescribeSecurityGroupRules":
+		return query.Operation{
+			Name: "DescribeSecurityGroupRules", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(DescribeSecurityGroupRulesRequest) },
+			NewOutput: func() any { return new(DescribeSecurityGroupRulesResult) },
+		}, true
 	case "DescribeSecurityGroups":
 		return query.Operation{
 			Name: "DescribeSecurityGroups", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
@@ -122,6 +134,12 @@ func LookupOperation(action string) (query.Operation, bool) {
 			Name: "DescribeSubnets", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
 			NewInput:  func() any { return new(DescribeSubnetsRequest) },
 			NewOutput: func() any { return new(DescribeSubnetsResult) },
+		}, true
+	case "DescribeVpcAttribute":
+		return query.Operation{
+			Name: "DescribeVpcAttribute", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(DescribeVpcAttributeRequest) },
+			NewOutput: func() any { return new(DescribeVpcAttributeResult) },
 		}, true
 	case "DescribeVpcEndpointConnections":
 		return query.Operation{
@@ -159,6 +177,24 @@ func LookupOperation(action string) (query.Operation, bool) {
 			NewInput:  func() any { return new(DescribeVpcsRequest) },
 			NewOutput: func() any { return new(DescribeVpcsResult) },
 		}, true
+	case "ModifyNetworkInterfaceAttribute":
+		return query.Operation{
+			Name: "ModifyNetworkInterfaceAttribute", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(ModifyNetworkInterfaceAttributeRequest) },
+			NewOutput: nil,
+		}, true
+	case "ModifyVpcAttribute":
+		return query.Operation{
+			Name: "ModifyVpcAttribute", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(ModifyVpcAttributeRequest) },
+			NewOutput: nil,
+		}, true
+	case "ModifyVpcEndpoint":
+		return query.Operation{
+			Name: "ModifyVpcEndpoint", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(ModifyVpcEndpointRequest) },
+			NewOutput: func() any { return new(ModifyVpcEndpointResult) },
+		}, true
 	case "ModifyVpcEndpointServicePermissions":
 		return query.Operation{
 			Name: "ModifyVpcEndpointServicePermissions", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
@@ -170,6 +206,12 @@ func LookupOperation(action string) (query.Operation, bool) {
 			Name: "RejectVpcEndpointConnections", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
 			NewInput:  func() any { return new(RejectVpcEndpointConnectionsRequest) },
 			NewOutput: func() any { return new(RejectVpcEndpointConnectionsResult) },
+		}, true
+	case "RevokeSecurityGroupEgress":
+		return query.Operation{
+			Name: "RevokeSecurityGroupEgress", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(RevokeSecurityGroupEgressRequest) },
+			NewOutput: func() any { return new(RevokeSecurityGroupEgressResult) },
 		}, true
 	case "RevokeSecurityGroupIngress":
 		return query.Operation{
@@ -197,6 +239,7 @@ func LookupOperation(action string) (query.Operation, bool) {
 func OperationNames() []string {
 	return []string{
 		"AcceptVpcEndpointConnections",
+		"AuthorizeSecurityGroupEgress",
 		"AuthorizeSecurityGroupIngress",
 		"CreateSecurityGroup",
 		"CreateSubnet",
@@ -212,16 +255,22 @@ func OperationNames() []string {
 		"DescribeInstances",
 		"DescribeNetworkInterfaces",
 		"DescribeRegions",
+		"DescribeSecurityGroupRules",
 		"DescribeSecurityGroups",
 		"DescribeSubnets",
+		"DescribeVpcAttribute",
 		"DescribeVpcEndpointConnections",
 		"DescribeVpcEndpointServiceConfigurations",
 		"DescribeVpcEndpointServicePermissions",
 		"DescribeVpcEndpointServices",
 		"DescribeVpcEndpoints",
 		"DescribeVpcs",
+		"ModifyNetworkInterfaceAttribute",
+		"ModifyVpcAttribute",
+		"ModifyVpcEndpoint",
 		"ModifyVpcEndpointServicePermissions",
 		"RejectVpcEndpointConnections",
+		"RevokeSecurityGroupEgress",
 		"RevokeSecurityGroupIngress",
 		"RunInstances",
 		"TerminateInstances",
@@ -266,6 +315,36 @@ type AttachmentEnaSrdSpecification struct {
 // AttachmentEnaSrdUdpSpecification is the EC2 shape AttachmentEnaSrdUdpSpecification.
 type AttachmentEnaSrdUdpSpecification struct {
 	EnaSrdUdpEnabled *bool `query:"EnaSrdUdpEnabled,xml=enaSrdUdpEnabled"`
+}
+
+// AttributeBooleanValue is the EC2 shape AttributeBooleanValue.
+type AttributeBooleanValue struct {
+	Value *bool `query:"Value,xml=value"`
+}
+
+// AttributeValue is the EC2 shape AttributeValue.
+type AttributeValue struct {
+	Value *string `query:"Value,xml=value"`
+}
+
+// AuthorizeSecurityGroupEgressRequest is the input of AuthorizeSecurityGroupEgress.
+type AuthorizeSecurityGroupEgressRequest struct {
+	DryRun                     *bool              `query:"DryRun,xml=dryRun"`
+	GroupId                    *string            `query:"GroupId,xml=groupId,req"`
+	IpPermissions              []IpPermission     `query:"IpPermissions,xml=ipPermissions,item=item"`
+	TagSpecifications          []TagSpecification `query:"TagSpecification,xml=TagSpecification,item=item"`
+	CidrIp                     *string            `query:"CidrIp,xml=cidrIp"`
+	FromPort                   *int32             `query:"FromPort,xml=fromPort"`
+	IpProtocol                 *string            `query:"IpProtocol,xml=ipProtocol"`
+	ToPort                     *int32             `query:"ToPort,xml=toPort"`
+	SourceSecurityGroupName    *string            `query:"SourceSecurityGroupName,xml=sourceSecurityGroupName"`
+	SourceSecurityGroupOwnerId *string            `query:"SourceSecurityGroupOwnerId,xml=sourceSecurityGroupOwnerId"`
+}
+
+// AuthorizeSecurityGroupEgressResult is the output of AuthorizeSecurityGroupEgress.
+type AuthorizeSecurityGroupEgressResult struct {
+	Return             *bool               `query:"Return,xml=return"`
+	SecurityGroupRules []SecurityGroupRule `query:"SecurityGroupRuleSet,xml=securityGroupRuleSet,item=item"`
 }
 
 // AuthorizeSecurityGroupIngressRequest is the input of AuthorizeSecurityGroupIngress.
@@ -579,6 +658,21 @@ type DescribeRegionsResult struct {
 	Regions []Region `query:"RegionInfo,xml=regionInfo,item=item"`
 }
 
+// DescribeSecurityGroupRulesRequest is the input of DescribeSecurityGroupRules.
+type DescribeSecurityGroupRulesRequest struct {
+	Filters              []Filter `query:"Filter,xml=Filter,item=Filter"`
+	SecurityGroupRuleIds []string `query:"SecurityGroupRuleId,xml=SecurityGroupRuleId,item=item"`
+	DryRun               *bool    `query:"DryRun,xml=DryRun"`
+	NextToken            *string  `query:"NextToken,xml=NextToken"`
+	MaxResults           *int32   `query:"MaxResults,xml=MaxResults"`
+}
+
+// DescribeSecurityGroupRulesResult is the output of DescribeSecurityGroupRules.
+type DescribeSecurityGroupRulesResult struct {
+	SecurityGroupRules []SecurityGroupRule `query:"SecurityGroupRuleSet,xml=securityGroupRuleSet,item=item"`
+	NextToken          *string             `query:"NextToken,xml=nextToken"`
+}
+
 // DescribeSecurityGroupsRequest is the input of DescribeSecurityGroups.
 type DescribeSecurityGroupsRequest struct {
 	Filters    []Filter `query:"Filter,xml=Filter,item=Filter"`
@@ -608,6 +702,21 @@ type DescribeSubnetsRequest struct {
 type DescribeSubnetsResult struct {
 	Subnets   []Subnet `query:"SubnetSet,xml=subnetSet,item=item"`
 	NextToken *string  `query:"NextToken,xml=nextToken"`
+}
+
+// DescribeVpcAttributeRequest is the input of DescribeVpcAttribute.
+type DescribeVpcAttributeRequest struct {
+	Attribute *string `query:"Attribute,xml=Attribute,req"` // enableDnsSupport, enableDnsHostnames, enableNetworkAddressUsageMetrics
+	VpcId     *string `query:"VpcId,xml=VpcId,req"`
+	DryRun    *bool   `query:"DryRun,xml=dryRun"`
+}
+
+// DescribeVpcAttributeResult is the output of DescribeVpcAttribute.
+type DescribeVpcAttributeResult struct {
+	VpcId                            *string                `query:"VpcId,xml=vpcId"`
+	EnableDnsHostnames               *AttributeBooleanValue `query:"EnableDnsHostnames,xml=enableDnsHostnames"`
+	EnableDnsSupport                 *AttributeBooleanValue `query:"EnableDnsSupport,xml=enableDnsSupport"`
+	EnableNetworkAddressUsageMetrics *AttributeBooleanValue `query:"EnableNetworkAddressUsageMetrics,xml=enableNetworkAddressUsageMetrics"`
 }
 
 // DescribeVpcEndpointConnectionsRequest is the input of DescribeVpcEndpointConnections.
@@ -768,10 +877,21 @@ type ElasticInferenceAcceleratorAssociation struct {
 	ElasticInferenceAcceleratorAssociationTime  *query.Timestamp `query:"ElasticInferenceAcceleratorAssociationTime,xml=elasticInferenceAcceleratorAssociationTime"`
 }
 
+// EnaSrdSpecification is the EC2 shape EnaSrdSpecification.
+type EnaSrdSpecification struct {
+	EnaSrdEnabled          *bool                   `query:"EnaSrdEnabled,xml=EnaSrdEnabled"`
+	EnaSrdUdpSpecification *EnaSrdUdpSpecification `query:"EnaSrdUdpSpecification,xml=EnaSrdUdpSpecification"`
+}
+
 // EnaSrdSpecificationRequest is the EC2 shape EnaSrdSpecificationRequest.
 type EnaSrdSpecificationRequest struct {
 	EnaSrdEnabled          *bool                          `query:"EnaSrdEnabled,xml=EnaSrdEnabled"`
 	EnaSrdUdpSpecification *EnaSrdUdpSpecificationRequest `query:"EnaSrdUdpSpecification,xml=EnaSrdUdpSpecification"`
+}
+
+// EnaSrdUdpSpecification is the EC2 shape EnaSrdUdpSpecification.
+type EnaSrdUdpSpecification struct {
+	EnaSrdUdpEnabled *bool `query:"EnaSrdUdpEnabled,xml=EnaSrdUdpEnabled"`
 }
 
 // EnaSrdUdpSpecificationRequest is the EC2 shape EnaSrdUdpSpecificationRequest.
@@ -1108,6 +1228,51 @@ type LicenseConfigurationRequest struct {
 	LicenseConfigurationArn *string `query:"LicenseConfigurationArn,xml=LicenseConfigurationArn"`
 }
 
+// ModifyNetworkInterfaceAttributeRequest is the input of ModifyNetworkInterfaceAttribute.
+type ModifyNetworkInterfaceAttributeRequest struct {
+	Attachment                      *NetworkInterfaceAttachmentChanges      `query:"Attachment,xml=attachment"`
+	Description                     *AttributeValue                         `query:"Description,xml=description"`
+	DryRun                          *bool                                   `query:"DryRun,xml=dryRun"`
+	Groups                          []string                                `query:"SecurityGroupId,xml=SecurityGroupId,item=SecurityGroupId"`
+	NetworkInterfaceId              *string                                 `query:"NetworkInterfaceId,xml=networkInterfaceId,req"`
+	SourceDestCheck                 *AttributeBooleanValue                  `query:"SourceDestCheck,xml=sourceDestCheck"`
+	EnaSrdSpecification             *EnaSrdSpecification                    `query:"EnaSrdSpecification,xml=EnaSrdSpecification"`
+	EnablePrimaryIpv6               *bool                                   `query:"EnablePrimaryIpv6,xml=EnablePrimaryIpv6"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `query:"ConnectionTrackingSpecification,xml=ConnectionTrackingSpecification"`
+	AssociatePublicIpAddress        *bool                                   `query:"AssociatePublicIpAddress,xml=AssociatePublicIpAddress"`
+}
+
+// ModifyVpcAttributeRequest is the input of ModifyVpcAttribute.
+type ModifyVpcAttributeRequest struct {
+	EnableDnsHostnames               *AttributeBooleanValue `query:"EnableDnsHostnames,xml=EnableDnsHostnames"`
+	EnableDnsSupport                 *AttributeBooleanValue `query:"EnableDnsSupport,xml=EnableDnsSupport"`
+	VpcId                            *string                `query:"VpcId,xml=vpcId,req"`
+	EnableNetworkAddressUsageMetrics *AttributeBooleanValue `query:"EnableNetworkAddressUsageMetrics,xml=EnableNetworkAddressUsageMetrics"`
+}
+
+// ModifyVpcEndpointRequest is the input of ModifyVpcEndpoint.
+type ModifyVpcEndpointRequest struct {
+	DryRun                 *bool                    `query:"DryRun,xml=DryRun"`
+	VpcEndpointId          *string                  `query:"VpcEndpointId,xml=VpcEndpointId,req"`
+	ResetPolicy            *bool                    `query:"ResetPolicy,xml=ResetPolicy"`
+	PolicyDocument         *string                  `query:"PolicyDocument,xml=PolicyDocument"`
+	AddRouteTableIds       []string                 `query:"AddRouteTableId,xml=AddRouteTableId,item=item"`
+	RemoveRouteTableIds    []string                 `query:"RemoveRouteTableId,xml=RemoveRouteTableId,item=item"`
+	AddSubnetIds           []string                 `query:"AddSubnetId,xml=AddSubnetId,item=item"`
+	RemoveSubnetIds        []string                 `query:"RemoveSubnetId,xml=RemoveSubnetId,item=item"`
+	AddSecurityGroupIds    []string                 `query:"AddSecurityGroupId,xml=AddSecurityGroupId,item=item"`
+	RemoveSecurityGroupIds []string                 `query:"RemoveSecurityGroupId,xml=RemoveSecurityGroupId,item=item"`
+	IpAddressType          *string                  `query:"IpAddressType,xml=IpAddressType"` // ipv4, dualstack, ipv6
+	DnsOptions             *DnsOptionsSpecification `query:"DnsOptions,xml=DnsOptions"`
+	PrivateDnsEnabled      *bool                    `query:"PrivateDnsEnabled,xml=PrivateDnsEnabled"`
+	SubnetConfigurations   []SubnetConfiguration    `query:"SubnetConfiguration,xml=SubnetConfiguration,item=item"`
+}
+
+// ModifyVpcEndpointResult is the output of ModifyVpcEndpoint.
+type ModifyVpcEndpointResult struct {
+	Return *bool `query:"Return,xml=return"`
+}
+
 // ModifyVpcEndpointServicePermissionsRequest is the input of ModifyVpcEndpointServicePermissions.
 type ModifyVpcEndpointServicePermissionsRequest struct {
 	DryRun                  *bool    `query:"DryRun,xml=DryRun"`
@@ -1180,6 +1345,12 @@ type NetworkInterfaceAttachment struct {
 	InstanceOwnerId     *string                        `query:"InstanceOwnerId,xml=instanceOwnerId"`
 	Status              *string                        `query:"Status,xml=status"` // attaching, attached, detaching, detached
 	EnaSrdSpecification *AttachmentEnaSrdSpecification `query:"EnaSrdSpecification,xml=enaSrdSpecification"`
+}
+
+// NetworkInterfaceAttachmentChanges is the EC2 shape NetworkInterfaceAttachmentChanges.
+type NetworkInterfaceAttachmentChanges struct {
+	AttachmentId        *string `query:"AttachmentId,xml=attachmentId"`
+	DeleteOnTermination *bool   `query:"DeleteOnTermination,xml=deleteOnTermination"`
 }
 
 // NetworkInterfaceIpv6Address is the EC2 shape NetworkInterfaceIpv6Address.
@@ -1296,6 +1467,26 @@ type Reservation struct {
 	OwnerId       *string           `query:"OwnerId,xml=ownerId"`
 	RequesterId   *string           `query:"RequesterId,xml=requesterId"`
 	ReservationId *string           `query:"ReservationId,xml=reservationId"`
+}
+
+// RevokeSecurityGroupEgressRequest is the input of RevokeSecurityGroupEgress.
+type RevokeSecurityGroupEgressRequest struct {
+	DryRun                     *bool          `query:"DryRun,xml=dryRun"`
+	GroupId                    *string        `query:"GroupId,xml=groupId,req"`
+	IpPermissions              []IpPermission `query:"IpPermissions,xml=ipPermissions,item=item"`
+	SecurityGroupRuleIds       []string       `query:"SecurityGroupRuleId,xml=SecurityGroupRuleId,item=item"`
+	CidrIp                     *string        `query:"CidrIp,xml=cidrIp"`
+	FromPort                   *int32         `query:"FromPort,xml=fromPort"`
+	IpProtocol                 *string        `query:"IpProtocol,xml=ipProtocol"`
+	ToPort                     *int32         `query:"ToPort,xml=toPort"`
+	SourceSecurityGroupName    *string        `query:"SourceSecurityGroupName,xml=sourceSecurityGroupName"`
+	SourceSecurityGroupOwnerId *string        `query:"SourceSecurityGroupOwnerId,xml=sourceSecurityGroupOwnerId"`
+}
+
+// RevokeSecurityGroupEgressResult is the output of RevokeSecurityGroupEgress.
+type RevokeSecurityGroupEgressResult struct {
+	Return               *bool          `query:"Return,xml=return"`
+	UnknownIpPermissions []IpPermission `query:"UnknownIpPermissionSet,xml=unknownIpPermissionSet,item=item"`
 }
 
 // RevokeSecurityGroupIngressRequest is the input of RevokeSecurityGroupIngress.
