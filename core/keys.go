@@ -38,3 +38,39 @@ func keyTargetHealth(tgID, targetID string, port int32) string {
 // prefixTargetHealthOf is the prefix of every health record of one target
 // group.
 func prefixTargetHealthOf(tgID string) string { return prefixTargetHealth + tgID + "/" }
+
+// ---- Route 53 (route53*.go) -------------------------------------------------
+//
+// A hosted zone is one object; each of its record sets is another, so that a
+// change writes only the sets it names and a page of a listing decodes only
+// the page, whatever the zone's size. Record-set keys sort as
+// ListResourceRecordSets lists: by name with its labels reversed, then by
+// type (see recordSetKey).
+const (
+	prefixHostedZones = "hostedzones/"   // hostedzones/<zone id>
+	prefixRecordSets  = "rrsets/"        // rrsets/<zone id>/<reversed name> <type>
+	prefixR53Changes  = "r53changes/"    // r53changes/<change id>
+	prefixCallerRefs  = "r53callerrefs/" // r53callerrefs/<account>/<caller reference>
+)
+
+func keyHostedZone(id string) string { return prefixHostedZones + id }
+func keyR53Change(id string) string  { return prefixR53Changes + id }
+
+func keyCallerRef(accountID, ref string) string { return prefixCallerRefs + accountID + "/" + ref }
+
+// prefixRecordSetsOf is the prefix of every record set of one zone.
+func prefixRecordSetsOf(zoneID string) string { return prefixRecordSets + zoneID + "/" }
+
+// recordSetKey is where the record set of a canonical name and a type
+// lives. The space sorts below every byte of a canonical name, so a name's
+// sets come before those of its subdomains, as they do in Route 53's
+// order; recordSetStart(name) is where the sets of a name begin.
+func recordSetKey(zoneID, name, typ string) string {
+	return recordSetStart(zoneID, name) + typ
+}
+
+func recordSetStart(zoneID, name string) string {
+	return prefixRecordSetsOf(zoneID) + reversedName(name) + " "
+}
+
+// ---- end of Route 53 --------------------------------------------------------

@@ -61,7 +61,7 @@ func newMemo() *memo {
 	for _, p := range []string{
 		prefixAccounts, prefixAccessKeys, prefixVPCs, prefixSubnets, prefixSecurityGroups,
 		prefixInstances, prefixENIs, prefixLoadBalancers, prefixTargetGroups, prefixTargetHealth,
-		prefixListeners, prefixEndpointServices, prefixEndpoints,
+		prefixListeners, prefixEndpointServices, prefixEndpoints, prefixHostedZones, prefixRecordSets,
 	} {
 		m.kinds[p] = &memoKind{objs: map[string]memoObj{}}
 	}

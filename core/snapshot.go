@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +22,10 @@ type Snapshot struct {
 	TargetHealth     map[string]*TargetHealth // by <tg id>/<target id>:<port>
 	EndpointServices map[string]*EndpointService
 	Endpoints        map[string]*VpcEndpoint
+	HostedZones      map[string]*HostedZone // by ID
+	// RecordSets are each hosted zone's record sets, by zone ID, in
+	// ListResourceRecordSets order.
+	RecordSets map[string][]*ResourceRecordSet
 }
 
 // LoadSnapshot reads the whole state in one consistent read. Objects that
@@ -40,6 +45,8 @@ func (c *Cloud) LoadSnapshot(ctx context.Context) (*Snapshot, error) {
 			loadKind(t, prefixTargetHealth, &s.TargetHealth),
 			loadKind(t, prefixEndpointServices, &s.EndpointServices),
 			loadKind(t, prefixEndpoints, &s.Endpoints),
+			loadKind(t, prefixHostedZones, &s.HostedZones),
+			loadRecordSets(t, &s.RecordSets),
 		)
 	})
 	if err != nil {
@@ -72,4 +79,40 @@ func firstErr(steps ...func() error) error {
 // none yet.
 func (s *Snapshot) Health(targetGroupID, targetID string, port int32) *TargetHealth {
 	return s.TargetHealth[strings.TrimPrefix(keyTargetHealth(targetGroupID, targetID, port), prefixTargetHealth)]
+}
+
+// loadRecordSets reads every record set into *m, by zone ID, in key order.
+func loadRecordSets(t *txn, m *map[string][]*ResourceRecordSet) func() error {
+	return func() error {
+		*m = map[string][]*ResourceRecordSet{}
+		return scan(t.memo, t.rx, prefixRecordSets, func(_ string, v *ResourceRecordSet) {
+			(*m)[v.ZoneID] = append((*m)[v.ZoneID], v)
+		})
+	}
+}
+
+// PrivateZonesOf returns the private hosted zones associated with the VPC,
+// in ID order. Two of them never have the same name.
+func (s *Snapshot) PrivateZonesOf(vpcID string) []*HostedZone {
+	var out []*HostedZone
+	for _, z := range s.HostedZones {
+		if z.Private && slices.ContainsFunc(z.VPCs, func(v ZoneVPC) bool { return v.VpcID == vpcID }) {
+			out = append(out, z)
+		}
+	}
+	slices.SortFunc(out, func(a, b *HostedZone) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// PublicZones returns the public hosted zones of every account, in ID
+// order. Several may have the same name.
+func (s *Snapshot) PublicZones() []*HostedZone {
+	var out []*HostedZone
+	for _, z := range s.HostedZones {
+		if !z.Private {
+			out = append(out, z)
+		}
+	}
+	slices.SortFunc(out, func(a, b *HostedZone) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }

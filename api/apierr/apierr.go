@@ -29,6 +29,10 @@ const (
 	// JSON is the awsJson 1.0/1.1 protocol: {"__type": …}; every client
 	// error is 400.
 	JSON
+	// RESTXML is Route 53's rest-xml protocol: <ErrorResponse> as in
+	// Query, but a missing resource is 404 and each code may carry its own
+	// status (HostedZoneAlreadyExists 409, NotAuthorizedException 401).
+	RESTXML
 )
 
 func (f Family) String() string {
@@ -39,20 +43,24 @@ func (f Family) String() string {
 		return "query"
 	case JSON:
 		return "json"
+	case RESTXML:
+		return "restxml"
 	default:
 		return "unknown"
 	}
 }
 
 // FamilyOf returns the family of the service with the SigV4 signing name:
-// "ec2" is EC2, "privlink" (the admin API) is JSON, and everything else,
-// including "elasticloadbalancing", is Query.
+// "ec2" is EC2, "privlink" (the admin API) is JSON, "route53" is RESTXML,
+// and everything else, including "elasticloadbalancing", is Query.
 func FamilyOf(service string) Family {
 	switch service {
 	case "ec2":
 		return EC2
 	case "privlink":
 		return JSON
+	case "route53":
+		return RESTXML
 	default:
 		return Query
 	}
@@ -91,6 +99,14 @@ var kindStatus = map[Family]map[core.Kind]int{
 		core.KindForbidden:       http.StatusBadRequest,
 		core.KindUnauthenticated: http.StatusBadRequest,
 	},
+	RESTXML: {
+		core.KindInvalid:         http.StatusBadRequest,
+		core.KindNotFound:        http.StatusNotFound, // NoSuchHostedZone, NoSuchChange, VPCAssociationNotFound
+		core.KindConflict:        http.StatusBadRequest,
+		core.KindLimit:           http.StatusBadRequest,
+		core.KindForbidden:       http.StatusForbidden,
+		core.KindUnauthenticated: http.StatusForbidden,
+	},
 }
 
 // codeStatus overrides kindStatus for the codes whose status AWS sets apart
@@ -109,13 +125,22 @@ var codeStatus = map[Family]map[string]int{
 	JSON: {
 		CodeTooLarge: http.StatusRequestEntityTooLarge,
 	},
+	// Route 53's statuses, from the httpStatusCode of its model's errors.
+	RESTXML: {
+		"HostedZoneAlreadyExists": http.StatusConflict,
+		"NotAuthorizedException":  http.StatusUnauthorized,
+		"NoSuchDelegationSet":     http.StatusBadRequest,
+		"IncompleteSignature":     http.StatusBadRequest,
+		CodeTooLarge:              http.StatusRequestEntityTooLarge,
+	},
 }
 
 // internal is what each family says for a failure on the server's side.
 var internal = map[Family]Wire{
-	EC2:   {http.StatusInternalServerError, "InternalError", "An internal error has occurred"},
-	Query: {http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."},
-	JSON:  {http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."},
+	EC2:     {http.StatusInternalServerError, "InternalError", "An internal error has occurred"},
+	Query:   {http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."},
+	JSON:    {http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."},
+	RESTXML: {http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."},
 }
 
 // Codes the server uses for its own failures.

@@ -44,6 +44,12 @@ func TestResolve(t *testing.T) {
 		{"json unauthenticated", JSON, core.Errorf(core.KindUnauthenticated, "UnrecognizedClientException", "x"), 400, "UnrecognizedClientException"},
 		{"json plain error", JSON, errors.New("boom"), 500, "InternalFailure"},
 		{"unknown family is query", Family(99), forbidden, 403, "UnauthorizedOperation"},
+		{"restxml not found", RESTXML, core.Errorf(core.KindNotFound, "NoSuchHostedZone", "x"), 404, "NoSuchHostedZone"},
+		{"restxml invalid", RESTXML, core.Errorf(core.KindInvalid, "InvalidChangeBatch", "x"), 400, "InvalidChangeBatch"},
+		{"restxml caller reference", RESTXML, core.Errorf(core.KindConflict, "HostedZoneAlreadyExists", "x"), 409, "HostedZoneAlreadyExists"},
+		{"restxml not empty", RESTXML, core.Errorf(core.KindConflict, "HostedZoneNotEmpty", "x"), 400, "HostedZoneNotEmpty"},
+		{"restxml delegation set", RESTXML, core.Errorf(core.KindInvalid, "NoSuchDelegationSet", "x"), 400, "NoSuchDelegationSet"},
+		{"restxml plain error", RESTXML, errors.New("boom"), 500, "InternalFailure"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +107,10 @@ func TestAuth(t *testing.T) {
 		{JSON, sigv4.UnknownKey, 400, "UnrecognizedClientException"},
 		{JSON, sigv4.Mismatch, 400, "InvalidSignatureException"},
 		{JSON, sigv4.Expired, 400, "InvalidSignatureException"},
+		{RESTXML, sigv4.Missing, 403, "MissingAuthenticationToken"},
+		{RESTXML, sigv4.Malformed, 400, "IncompleteSignature"},
+		{RESTXML, sigv4.UnknownKey, 403, "InvalidClientTokenId"},
+		{RESTXML, sigv4.Mismatch, 403, "SignatureDoesNotMatch"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.family.String()+"/"+tc.reason.String(), func(t *testing.T) {
@@ -135,7 +145,7 @@ func TestAuth(t *testing.T) {
 
 func TestFamilyOf(t *testing.T) {
 	for service, want := range map[string]Family{
-		"ec2": EC2, "elasticloadbalancing": Query, "privlink": JSON, "sts": Query,
+		"ec2": EC2, "elasticloadbalancing": Query, "privlink": JSON, "sts": Query, "route53": RESTXML,
 	} {
 		if got := FamilyOf(service); got != want {
 			t.Errorf("FamilyOf(%q) = %v, want %v", service, got, want)

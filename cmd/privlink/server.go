@@ -21,6 +21,7 @@ import (
 	"github.com/privlink/privlink/api/admin"
 	"github.com/privlink/privlink/api/ec2"
 	"github.com/privlink/privlink/api/elbv2"
+	"github.com/privlink/privlink/api/route53"
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/dataplane"
 	"github.com/privlink/privlink/lab"
@@ -143,6 +144,7 @@ func runServer(ctx context.Context, f serverFlags) error {
 		"ec2":                  ec2.New(cloud, log),
 		"elasticloadbalancing": elbv2.New(cloud, log),
 		"privlink":             admin.NewHandler(cloud, labInstances{cloud: cloud, fabric: fabric}, log),
+		route53.Service:        route53.New(cloud, log),
 	}
 	srv := &http.Server{
 		Handler:           api.NewServer(api.Config{}, cloud, handlers, log),

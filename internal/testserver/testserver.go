@@ -19,6 +19,7 @@ import (
 	"github.com/privlink/privlink/api/admin"
 	"github.com/privlink/privlink/api/ec2"
 	"github.com/privlink/privlink/api/elbv2"
+	"github.com/privlink/privlink/api/route53"
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/reconcile"
 	"github.com/privlink/privlink/store/memstore"
@@ -58,6 +59,7 @@ func Start(t testing.TB) *Server {
 		"ec2":                  ec2.New(cloud, log),
 		"elasticloadbalancing": elbv2.New(cloud, log),
 		admin.Service:          admin.NewHandler(cloud, nil, log),
+		route53.Service:        route53.New(cloud, log),
 	}
 	hs := httptest.NewServer(api.NewServer(api.DefaultConfig(), cloud, handlers, log))
 	rec := reconcile.New(cloud, nil, nil, reconcile.Config{}, log)
