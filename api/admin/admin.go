@@ -1,6 +1,7 @@
 // Package admin is privlink's own small API, the "privlink" service: what
 // the AWS APIs have no words for (creating accounts, finding the network
-// namespace of a lab instance for `privlink exec`). It speaks AWS JSON 1.1 —
+// namespace of a lab instance for `privlink exec`, explaining why a flow is
+// dropped for `privlink explain`). It speaks AWS JSON 1.1 —
 // POST with X-Amz-Target "PrivlinkAdmin.<Action>", JSON in and out, errors
 // as {"__type": code, "message": …} — so that it is signed and routed like
 // every other service. The package holds both the handler and its client.
@@ -9,6 +10,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/privlink/privlink/api"
 	"github.com/privlink/privlink/api/apierr"
 	"github.com/privlink/privlink/core"
+	"github.com/privlink/privlink/explain"
 )
 
 // Wire names of the service.
@@ -37,6 +40,12 @@ type Accounts interface {
 // does not exist or is not the caller's is a *core.Error of KindNotFound.
 type LabInstances interface {
 	LabInstance(ctx context.Context, caller core.Caller, instanceID string) (namespace, state string, err error)
+}
+
+// Snapshots reads the whole state in one consistent read, for
+// ExplainFlow. *core.Cloud implements it.
+type Snapshots interface {
+	LoadSnapshot(ctx context.Context) (*core.Snapshot, error)
 }
 
 // Account is CreateAccount's output: the new account and its first key.
@@ -66,18 +75,21 @@ type errorBody struct {
 
 // Handler serves the privlink service.
 type Handler struct {
-	accounts Accounts
-	lab      LabInstances // nil when the server runs without the lab
-	log      *slog.Logger
+	accounts  Accounts
+	lab       LabInstances // nil when the server runs without the lab
+	snapshots Snapshots    // nil when accounts cannot load snapshots
+	log       *slog.Logger
 }
 
 // NewHandler returns the handler. lab may be nil (a server without the
-// lab), and then DescribeLabInstance fails.
+// lab), and then DescribeLabInstance fails. ExplainFlow is served when
+// accounts also implements Snapshots, as *core.Cloud does.
 func NewHandler(accounts Accounts, lab LabInstances, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{accounts: accounts, lab: lab, log: log}
+	snapshots, _ := accounts.(Snapshots)
+	return &Handler{accounts: accounts, lab: lab, snapshots: snapshots, log: log}
 }
 
 // Handle implements api.Handler.
@@ -100,6 +112,8 @@ func (h *Handler) Handle(w http.ResponseWriter, r *api.Request) {
 		out, err = h.createAccount(r)
 	case "DescribeLabInstance":
 		out, err = h.describeLabInstance(r)
+	case "ExplainFlow":
+		out, err = h.explainFlow(r)
 	default:
 		err = core.Errorf(core.KindInvalid, "UnknownOperationException", "Unknown operation %q", op)
 	}
@@ -144,6 +158,32 @@ func (h *Handler) describeLabInstance(r *api.Request) (LabInstance, error) {
 		return LabInstance{}, err
 	}
 	return LabInstance{InstanceID: in.InstanceID, Namespace: ns, State: state}, nil
+}
+
+// explainFlow says whether a new flow gets through and which rule or
+// state stops it, as the caller's account may see it: the caller must own
+// the flow's source or its endpoint, and other accounts' objects on the
+// path are described without their IDs.
+func (h *Handler) explainFlow(r *api.Request) (explain.Result, error) {
+	var in explain.Query
+	if err := decode(r.Body, &in); err != nil {
+		return explain.Result{}, err
+	}
+	if h.snapshots == nil {
+		return explain.Result{}, core.Errorf(core.KindConflict, "ExplainUnavailable", "This privlink server cannot explain flows")
+	}
+	s, err := h.snapshots.LoadSnapshot(r.HTTP.Context())
+	if err != nil {
+		return explain.Result{}, fmt.Errorf("explain flow: load state: %w", err)
+	}
+	in.Viewer = r.Caller.AccountID
+	res, err := explain.Flow(s, in)
+	if err != nil {
+		return explain.Result{}, err
+	}
+	h.log.Debug("explained flow", "request", r.ID, "account", r.Caller.AccountID,
+		"source", res.Source, "destination", res.Destination, "verdict", res.Verdict, "decidedBy", res.DecidedBy)
+	return res, nil
 }
 
 // decode reads a JSON object; an empty body is an empty object, as AWS JSON

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/privlink/privlink/api/sigv4"
+	"github.com/privlink/privlink/explain"
 )
 
 // Client calls the privlink service of a server, signing with SigV4.
@@ -51,6 +52,15 @@ func (c *Client) CreateAccount(ctx context.Context) (Account, error) {
 func (c *Client) DescribeLabInstance(ctx context.Context, instanceID string) (LabInstance, error) {
 	var out LabInstance
 	err := c.call(ctx, "DescribeLabInstance", describeLabInstanceInput{InstanceID: instanceID}, &out)
+	return out, err
+}
+
+// ExplainFlow says whether a new TCP flow from a source to an endpoint and
+// port gets through and, if not, which rule or state stops it. The caller
+// must own the source or the endpoint.
+func (c *Client) ExplainFlow(ctx context.Context, q explain.Query) (explain.Result, error) {
+	var out explain.Result
+	err := c.call(ctx, "ExplainFlow", q, &out)
 	return out, err
 }
 

@@ -37,7 +37,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newAccountsCmd(), newExecCmd(), newLabCmd(), newVersionCmd())
+	root.AddCommand(newServerCmd(), newAccountsCmd(), newExecCmd(), newExplainCmd(), newLabCmd(), newVersionCmd())
 	return root
 }
 
