@@ -24,7 +24,9 @@ import (
 //	  map ingress         instance or endpoint address → jump to its groups'
 //	                      ingress chain; load balancer node → accept
 //	  chain prerouting    hook prerouting at mangle priority, before the
-//	                      endpoint NAT: new flows to an endpoint → endpoint-new
+//	                      endpoint NAT: a TCP segment that opens a flow
+//	                      without SYN → reset; new flows to an endpoint →
+//	                      endpoint-new
 //	  chain endpoint-new  egress map, else drop
 //	  chain forward       hook forward, instance → instance; flows the
 //	                      endpoint NAT translated were judged in prerouting
@@ -91,16 +93,20 @@ type nfChain struct {
 // nfRule is a conjunction of matches and a verdict, kept in the order they
 // are evaluated.
 type nfRule struct {
-	ctState  uint32 // match when any of these ct state bits is set
-	ctDNAT   bool   // the flow's destination was translated
-	iifLo    bool   // the packet came in on lo
-	oifLo    bool   // the packet goes out on lo
-	notIPv4  bool   // the packet is not IPv4
-	src, dst addrMatch
-	proto    int // IP protocol; -1 for any
-	ports    *portRange
-	vmap     *vmapMatch // the verdict comes from a map
-	verdict  verdict
+	ctState uint32 // match when any of these ct state bits is set
+	ctDNAT  bool   // the flow's destination was translated
+	iifLo   bool   // the packet came in on lo
+	oifLo   bool   // the packet goes out on lo
+	notIPv4 bool   // the packet is not IPv4
+	// orphanTCP matches a TCP segment with neither SYN nor RST: as the
+	// first packet of a flow, one whose state is gone (it idled out, or
+	// its endpoint or target was taken away).
+	orphanTCP bool
+	src, dst  addrMatch
+	proto     int // IP protocol; -1 for any
+	ports     *portRange
+	vmap      *vmapMatch // the verdict comes from a map
+	verdict   verdict
 }
 
 type addrMatch struct {
@@ -122,6 +128,7 @@ const (
 	vDrop
 	vJump
 	vGoto
+	vReset // reject with a TCP reset
 )
 
 type verdict struct {
@@ -249,7 +256,15 @@ func (c *compiler) compile(router []netip.Addr) {
 		// An endpoint's listeners are translated towards a transit link
 		// before the filter hooks, so its new flows are judged here, on the
 		// address the client asked for, and forward lets them through.
+		//
+		// A segment that opens no flow but belongs to one the router no
+		// longer tracks is answered with a reset, so the peer learns at
+		// once that the flow is over (as an NLB answers after its idle
+		// timeout, or when an endpoint is gone) instead of retransmitting
+		// into silence. It is judged before routing, as the address it
+		// was sent to may be gone.
 		nfChain{name: "prerouting", hook: "prerouting", rules: []nfRule{
+			{ctState: ctNew, orphanTCP: true, proto: -1, verdict: verdict{kind: vReset}},
 			{ctState: ctNew, dst: addrMatch{set: setEndpoints}, proto: -1, verdict: verdict{kind: vJump, chain: chainEndpointNew}},
 		}},
 		nfChain{name: chainEndpointNew, rules: []nfRule{
@@ -526,6 +541,8 @@ func (v verdict) String() string {
 		return "jump " + v.chain
 	case vGoto:
 		return "goto " + v.chain
+	case vReset:
+		return "reject with tcp reset"
 	}
 	return "continue"
 }
@@ -555,6 +572,9 @@ func (r nfRule) String() string {
 	}
 	if r.notIPv4 {
 		parts = append(parts, "meta nfproto != ipv4")
+	}
+	if r.orphanTCP {
+		parts = append(parts, "tcp flags & (syn | rst) == 0")
 	}
 	for _, a := range []struct {
 		m    addrMatch

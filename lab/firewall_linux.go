@@ -170,12 +170,26 @@ func (v verdict) expr() *expr.Verdict {
 	return nil
 }
 
+// exprs is the verdict as the expressions that end a rule: a verdict, or a
+// reject statement (which drops).
+func (v verdict) exprs() []expr.Any {
+	if v.kind == vReset {
+		return []expr.Any{&expr.Reject{Type: unix.NFT_REJECT_TCP_RST}}
+	}
+	if e := v.expr(); e != nil {
+		return []expr.Any{e}
+	}
+	return nil
+}
+
 // IPv4 header offsets of the addresses, and the transport header offset of
 // the destination port (the same for TCP and UDP).
 const (
 	offSaddr = 12
 	offDaddr = 16
 	offDport = 2
+	// offTCPFlags is the offset of the TCP header's flags byte.
+	offTCPFlags = 13
 )
 
 // exprs compiles a rule to the expressions nft(8) would generate for its
@@ -210,6 +224,9 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 	if r.notIPv4 {
 		e = append(e, &expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{unix.NFPROTO_IPV4}})
+	}
+	if r.orphanTCP {
+		e = append(e, matchTCPFlags(tcpSYN|tcpRST, 0)...)
 	}
 	// Like nft(8), guard the first IPv4 header load with the protocol
 	// check it depends on in an inet table; nft then lists the rule as
@@ -271,9 +288,9 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 		e = append(e, &expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: s.Name, SetID: s.ID})
 		return e, nil
 	}
-	v := r.verdict.expr()
+	v := r.verdict.exprs()
 	if v == nil {
 		return nil, fmt.Errorf("rule %q has no verdict", r)
 	}
-	return append(e, v), nil
+	return append(e, v...), nil
 }

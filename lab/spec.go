@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config configures a Lab.
@@ -80,6 +81,10 @@ type VPC struct {
 type EndpointForward struct {
 	Addr netip.AddrPort // the interface's address and the listener's port
 	Node string         // the load balancer node that carries its flows (an Instance ID, "eni-…")
+	// IdleTimeout ends a flow that carries nothing for longer: its state
+	// expires and the next segment either side sends is answered with a
+	// reset. Zero keeps the kernel's default (five days).
+	IdleTimeout time.Duration
 }
 
 // Instance is one namespace with a veth to its VPC's router: an EC2
@@ -104,6 +109,16 @@ type Forward struct {
 	// flows stay with their target when the list changes (which is how a
 	// deregistered target drains). Without targets, new flows are refused.
 	Targets []netip.AddrPort
+	// IdleTimeout is the listener's, as EndpointForward's.
+	IdleTimeout time.Duration
+	// Reset lists targets whose established flows are reset (unhealthy
+	// targets of a group that terminates their connections).
+	Reset []netip.AddrPort
+	// With ResetUnregistered, flows to a target that is neither in Targets
+	// nor in Registered (it has left the group) are reset too; without it
+	// they continue until they end or idle out, as on an NLB.
+	Registered        []netip.AddrPort
+	ResetUnregistered bool
 }
 
 // isNode reports whether an instance ID names a load balancer node.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -63,14 +66,14 @@ func (l *Lab) applyTransit(ctx context.Context, vpcs []VPC, st *Status) {
 			st.fail(v.ID, err)
 			continue
 		}
-		st.fail(v.ID, l.applyRouterNAT(v, nodes, addrs))
+		st.fail(v.ID, errors.Join(l.applyRouterNAT(v, nodes, addrs), l.syncRouterMetrics(v)))
 	}
 	for _, id := range sortedKeys(nodes) {
 		if err := ctx.Err(); err != nil {
 			st.fail(id, err)
 			continue
 		}
-		st.fail(id, l.applyNodeNAT(nodes[id], addrs[id]))
+		st.fail(id, errors.Join(l.applyNodeNAT(nodes[id], addrs[id]), l.ensureNodeMetrics(id)))
 	}
 }
 
@@ -90,8 +93,12 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 			continue
 		}
 		linked[n.ID] = true
-		rules = append(rules, natRule{text: fmt.Sprintf("ip daddr %v tcp dport %d dnat to %v", e.Addr.Addr(), e.Addr.Port(), addrs[n.ID]),
-			exprs: concat(matchDaddr(e.Addr.Addr()), matchTCPDport(e.Addr.Port()), dnat(netip.AddrPortFrom(addrs[n.ID], 0)))})
+		timeout := newIdleTimeout(e.IdleTimeout)
+		rules = append(rules, natRule{
+			text:     fmt.Sprintf("ip daddr %v tcp dport %d %s%s dnat to %v", e.Addr.Addr(), e.Addr.Port(), synOnlyText, timeout.text(), addrs[n.ID]),
+			exprs:    concat(matchDaddr(e.Addr.Addr()), matchTCPDport(e.Addr.Port()), matchTCPFlags(tcpSYN|tcpACK, tcpSYN), timeout.exprs(), dnat(netip.AddrPortFrom(addrs[n.ID], 0))),
+			timeouts: timeout.objs(),
+		})
 	}
 	post := []natRule{{text: fmt.Sprintf("oifname \"t*\" snat to %v", own),
 		exprs: concat(matchOifPrefix("t"), snat(own))}}
@@ -117,10 +124,25 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 			return errors.Join(append(errs, fmt.Errorf("lab: transit link %s ↔ %s: %w", v.ID, id, err))...)
 		}
 	}
-	if err := installNAT(r.fd(), rules, post); err != nil {
+	if err := installNAT(r.fd(), natChains{pre: rules, post: post}); err != nil {
 		return errors.Join(append(errs, fmt.Errorf("lab: NAT of %s: %w", v.ID, err))...)
 	}
 	l.nats[name] = fp
+	// Flows to listeners that are gone (the endpoint was rejected or
+	// deleted, the listener removed) lose their state: the client's next
+	// segment is answered with a reset.
+	live := map[netip.AddrPort]bool{}
+	for _, e := range eps {
+		live[e.Addr] = true
+	}
+	n, err := r.sweepFlows(func(f *netlink.ConntrackFlow) bool {
+		return fromTransit(f) && !live[origDst(f)]
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("lab: reset flows of %s: %w", v.ID, err))
+	} else if n > 0 {
+		l.log.Info("lab: endpoint flows reset", "vpc", v.ID, "flows", n)
+	}
 	if len(rules) > 0 {
 		l.log.Info("lab: endpoint NAT installed", "vpc", v.ID, "listeners", len(rules), "nodes", len(linked))
 	}
@@ -135,25 +157,27 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 	fwds := slices.Clone(n.Forwards)
 	slices.SortFunc(fwds, func(a, b Forward) int { return int(a.Port) - int(b.Port) })
 	for _, f := range fwds {
-		ts := slices.Clone(f.Targets)
-		slices.SortFunc(ts, netip.AddrPort.Compare)
-		ts = slices.Compact(ts)
-		ts = slices.DeleteFunc(ts, func(t netip.AddrPort) bool { return !t.Addr().Is4() })
+		ts := sortedTargets(f.Targets)
+		timeout := newIdleTimeout(f.IdleTimeout)
 		for i, t := range ts {
-			m := concat(matchIifPrefix("t"), matchTCPDport(f.Port))
-			text := fmt.Sprintf("iifname \"t*\" tcp dport %d", f.Port)
+			m := concat(matchIifPrefix("t"), matchTCPDport(f.Port), matchTCPFlags(tcpSYN|tcpACK, tcpSYN))
+			text := fmt.Sprintf("iifname \"t*\" tcp dport %d %s", f.Port, synOnlyText)
 			if len(ts) > 1 {
 				m = append(m,
 					&expr.Hash{Type: expr.HashTypeSym, Modulus: uint32(len(ts)), DestRegister: 1},
 					&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(i))})
 				text += fmt.Sprintf(" symhash mod %d %d", len(ts), i)
 			}
-			pre = append(pre, natRule{text: text + " dnat to " + t.String(), exprs: append(m, dnat(t)...)})
+			pre = append(pre, natRule{
+				text:     text + timeout.text() + " dnat to " + t.String(),
+				exprs:    concat(m, timeout.exprs(), dnat(t)),
+				timeouts: timeout.objs(),
+			})
 		}
 	}
 	post := []natRule{{text: fmt.Sprintf("ip saddr %v oifname \"eth0\" snat to %v", transitPool, n.Addr.Addr()),
 		exprs: concat(matchSaddrPrefix(transitPool), matchOifName("eth0"), snat(n.Addr.Addr()))}}
-	fp := fmt.Sprint(own, pre, post)
+	fp := fmt.Sprint(own, pre, post, resetFingerprint(fwds))
 	if l.nats[name] == fp && !l.rebuilt[n.ID] {
 		return nil
 	}
@@ -163,12 +187,63 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 		return err
 	}
 	defer ns.close()
-	if err := installNAT(ns.fd(), pre, post); err != nil {
+	if err := installNAT(ns.fd(), natChains{pre: pre, post: post, input: []natRule{orphanReset}}); err != nil {
 		return fmt.Errorf("lab: NAT of node %s: %w", n.ID, err)
 	}
 	l.nats[name] = fp
 	l.log.Info("lab: node NAT installed", "node", n.ID, "rules", len(pre))
+	reset := targetResets(fwds)
+	count, err := ns.sweepFlows(func(f *netlink.ConntrackFlow) bool {
+		return fromTransit(f) && reset(f.Forward.DstPort, replySrc(f))
+	})
+	if err != nil {
+		return fmt.Errorf("lab: reset flows of node %s: %w", n.ID, err)
+	}
+	if count > 0 {
+		l.log.Info("lab: target flows reset", "node", n.ID, "flows", count)
+	}
 	return nil
+}
+
+func sortedTargets(targets []netip.AddrPort) []netip.AddrPort {
+	ts := slices.Clone(targets)
+	slices.SortFunc(ts, netip.AddrPort.Compare)
+	ts = slices.Compact(ts)
+	return slices.DeleteFunc(ts, func(t netip.AddrPort) bool { return !t.Addr().Is4() })
+}
+
+// targetResets returns whether a flow that arrived on a listener port and
+// went to a target must be reset: the listener is gone, the target is to
+// be reset, or it has left a group that terminates such flows.
+func targetResets(fwds []Forward) func(port uint16, target netip.AddrPort) bool {
+	byPort := map[uint16]Forward{}
+	for _, f := range fwds {
+		byPort[f.Port] = f
+	}
+	return func(port uint16, target netip.AddrPort) bool {
+		f, ok := byPort[port]
+		switch {
+		case !ok:
+			return true
+		case slices.Contains(f.Reset, target):
+			return true
+		case f.ResetUnregistered:
+			return !slices.Contains(f.Targets, target) && !slices.Contains(f.Registered, target)
+		}
+		return false
+	}
+}
+
+// resetFingerprint is the part of the forwards that decides which flows are
+// reset, so that a change to it sweeps the node's flows again.
+func resetFingerprint(fwds []Forward) string {
+	var b []string
+	for _, f := range fwds {
+		if len(f.Reset) > 0 || f.ResetUnregistered {
+			b = append(b, fmt.Sprint(f.Port, sortedTargets(f.Reset), f.ResetUnregistered, sortedTargets(f.Registered)))
+		}
+	}
+	return fmt.Sprint(b)
 }
 
 // ensureTransit makes the veth between a router and a node, with the
@@ -240,37 +315,67 @@ func (l *Lab) ensureTransit(r *nsConn, vpcID string, own netip.Addr, nodeID stri
 	return nil
 }
 
-// natRule is one rule and its nft(8)-like text, which fingerprints it.
+// natRule is one rule and its nft(8)-like text, which fingerprints it;
+// timeouts are the ct timeout objects it refers to.
 type natRule struct {
-	text  string
-	exprs []expr.Any
+	text     string
+	exprs    []expr.Any
+	timeouts []idleTimeout
 }
 
 func (r natRule) String() string { return r.text }
 
-// installNAT replaces the namespace's NAT table in one batch, as install
-// does the filter table. Conntrack keeps the translations of established
-// flows across the swap.
-func installNAT(nsFD int, pre, post []natRule) error {
+// natChains are the rules of a namespace's NAT table: the translations, and
+// (in nodes, which have no firewall table) a filter on input.
+type natChains struct {
+	pre, post, input []natRule
+}
+
+// orphanReset answers a segment of a flow the node no longer tracks with a
+// reset, as the routers' firewalls do.
+var orphanReset = natRule{
+	text:  "ct state new tcp flags & (syn | rst) == 0 reject with tcp reset",
+	exprs: concat(matchCtState(ctNew), matchTCPFlags(tcpSYN|tcpRST, 0), []expr.Any{&expr.Reject{Type: unix.NFT_REJECT_TCP_RST}}),
+}
+
+// installNAT replaces the rules of the namespace's NAT table in one batch,
+// which the kernel applies atomically. Conntrack keeps the translations of
+// established flows across the swap.
+//
+// Unlike the filter table, the table itself is kept, and so are its ct
+// timeout objects, even those no rule uses any more: destroying one would
+// strip the idle timeout from every established flow that was given it.
+func installNAT(nsFD int, chains natChains) error {
 	c, err := nftables.New(nftables.WithNetNSFd(nsFD), nftables.WithSockOptions(batchBuffers))
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
-	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: natTable}
-	c.AddTable(t)
-	c.DelTable(t)
-	c.AddTable(t)
+	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: natTable})
+	objs := map[idleTimeout]bool{}
+	for _, rules := range [][]natRule{chains.pre, chains.post, chains.input} {
+		for _, r := range rules {
+			for _, o := range r.timeouts {
+				if !objs[o] {
+					objs[o] = true
+					addTimeoutObj(c, t, o)
+				}
+			}
+		}
+	}
 	accept := nftables.ChainPolicyAccept
 	for _, ch := range []struct {
 		name  string
+		typ   nftables.ChainType
 		hook  *nftables.ChainHook
 		prio  *nftables.ChainPriority
 		rules []natRule
 	}{
-		{"prerouting", nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest, pre},
-		{"postrouting", nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource, post},
+		{"prerouting", nftables.ChainTypeNAT, nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest, chains.pre},
+		{"postrouting", nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource, chains.post},
+		{"input", nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter, chains.input},
 	} {
-		nc := c.AddChain(&nftables.Chain{Name: ch.name, Table: t, Type: nftables.ChainTypeNAT, Hooknum: ch.hook, Priority: ch.prio, Policy: &accept})
+		nc := c.AddChain(&nftables.Chain{Name: ch.name, Table: t, Type: ch.typ, Hooknum: ch.hook, Priority: ch.prio, Policy: &accept})
+		c.FlushChain(nc)
 		for _, r := range ch.rules {
 			c.AddRule(&nftables.Rule{Table: t, Chain: nc, Exprs: r.exprs})
 		}
@@ -279,6 +384,125 @@ func installNAT(nsFD int, pre, post []natRule) error {
 		return fmt.Errorf("nftables: replace table %s: %w", natTable, err)
 	}
 	return nil
+}
+
+// idleTimeout is a listener's idle timeout in whole seconds; 0 is none.
+type idleTimeout uint32
+
+func newIdleTimeout(d time.Duration) idleTimeout {
+	if d <= 0 {
+		return 0
+	}
+	return idleTimeout(max(1, (d+time.Second-1)/time.Second))
+}
+
+func (o idleTimeout) name() string { return fmt.Sprintf("idle-%d", o) }
+
+func (o idleTimeout) text() string {
+	if o == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" ct timeout set %q", o.name())
+}
+
+// exprs gives the flow the timeout policy: it must run on a flow's first
+// packet, before conntrack confirms the flow.
+func (o idleTimeout) exprs() []expr.Any {
+	if o == 0 {
+		return nil
+	}
+	return []expr.Any{&expr.Objref{Type: int(nftables.ObjTypeCtTimeout), Name: o.name()}}
+}
+
+func (o idleTimeout) objs() []idleTimeout {
+	if o == 0 {
+		return nil
+	}
+	return []idleTimeout{o}
+}
+
+// ctTimeoutMu serialises building ct timeout objects: the nftables library
+// (v0.3.0) fills a policy by writing into its package-level map of default
+// timeouts, which is a data race between concurrent callers. Every object
+// here sets the same states explicitly, so the writes never change what
+// another object gets.
+var ctTimeoutMu sync.Mutex
+
+// addTimeoutObj adds the ct timeout object of o to the batch: established
+// TCP flows expire after o of silence; other states keep the kernel's
+// defaults.
+func addTimeoutObj(c *nftables.Conn, t *nftables.Table, o idleTimeout) {
+	ctTimeoutMu.Lock()
+	defer ctTimeoutMu.Unlock()
+	c.AddObj(&nftables.NamedObj{Table: t, Name: o.name(), Type: nftables.ObjTypeCtTimeout, Obj: &expr.CtTimeout{
+		L3Proto: unix.NFPROTO_IPV4,
+		L4Proto: unix.IPPROTO_TCP,
+		Policy:  expr.CtStatePolicyTimeout{expr.CtStateTCPESTABLISHED: uint32(o)},
+	}})
+}
+
+// sweepFlows deletes the namespace's conntrack entries that doomed selects
+// and returns how many it deleted. A deleted flow's next segment opens no
+// flow (translations apply to SYNs only) and is answered with a reset.
+func (c *nsConn) sweepFlows(doomed func(*netlink.ConntrackFlow) bool) (uint, error) {
+	return c.nl.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, flowFilter(doomed))
+}
+
+type flowFilter func(*netlink.ConntrackFlow) bool
+
+func (f flowFilter) MatchConntrackFlow(flow *netlink.ConntrackFlow) bool {
+	return flow.Forward.Protocol == unix.IPPROTO_TCP && f(flow)
+}
+
+// fromTransit reports whether a flow was translated towards or came over a
+// transit link: its answers come from, or its requests came from, a
+// transit address.
+func fromTransit(f *netlink.ConntrackFlow) bool {
+	return inTransitPool(f.Reverse.SrcIP) || inTransitPool(f.Forward.SrcIP)
+}
+
+func inTransitPool(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	return ok && transitPool.Contains(a.Unmap())
+}
+
+func origDst(f *netlink.ConntrackFlow) netip.AddrPort {
+	a, _ := netip.AddrFromSlice(f.Forward.DstIP)
+	return netip.AddrPortFrom(a.Unmap(), f.Forward.DstPort)
+}
+
+func replySrc(f *netlink.ConntrackFlow) netip.AddrPort {
+	a, _ := netip.AddrFromSlice(f.Reverse.SrcIP)
+	return netip.AddrPortFrom(a.Unmap(), f.Reverse.SrcPort)
+}
+
+// TCP flag bits, and the match of a flow's first segment.
+const (
+	tcpSYN = 0x02
+	tcpRST = 0x04
+	tcpACK = 0x10
+
+	synOnlyText = "tcp flags & (syn | ack) == syn"
+)
+
+// matchTCPFlags matches TCP segments whose flags, masked, equal want.
+func matchTCPFlags(mask, want byte) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offTCPFlags, Len: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{want}},
+	}
+}
+
+func matchCtState(bits uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(bits), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+	}
 }
 
 func concat(parts ...[]expr.Any) []expr.Any {
