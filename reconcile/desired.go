@@ -101,7 +101,7 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 					Gateway: core.NthAddress(sub.CIDR, 1),
 				}
 				if path == DataPathKernel {
-					node.Forwards = nodeForwards(s, x, lb)
+					node.Forwards = nodeForwards(s, x, lb, eni.AvailabilityZone)
 				}
 				v.Instances = append(v.Instances, node)
 				v.Firewall.Interfaces = append(v.Firewall.Interfaces, lab.Interface{
@@ -115,11 +115,11 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 				}
 			}
 		}
-		if path == DataPathKernel {
-			for _, e := range eps {
-				if e.endpoint.VpcID == vpc.ID {
-					v.Endpoints = append(v.Endpoints, lab.EndpointForward{Addr: e.addr, Node: e.node.NetworkInterfaceID})
-				}
+		for _, e := range eps {
+			if e.endpoint.VpcID == vpc.ID && e.inKernel(path) {
+				v.Endpoints = append(v.Endpoints, lab.EndpointForward{
+					Addr: e.addr, Node: e.node.NetworkInterfaceID, IdleTimeout: idleTimeout(e.listener),
+				})
 			}
 		}
 		members := groupMembers(s, vpc.ID)
@@ -220,7 +220,23 @@ type epListener struct {
 	zone     string
 	lb       *core.LoadBalancer
 	node     core.LoadBalancerNode
+	listener *core.Listener
 	group    *core.TargetGroup
+}
+
+// inKernel reports whether the listener's flows are carried by the kernel:
+// on the kernel data path, unless its target group wants PROXY protocol
+// headers, which only the proxy can write.
+func (e epListener) inKernel(path DataPath) bool {
+	return path == DataPathKernel && !proxyProtocol(e.group)
+}
+
+func proxyProtocol(tg *core.TargetGroup) bool {
+	return tg.Attribute(core.AttrProxyProtocolV2) == "true"
+}
+
+func idleTimeout(l *core.Listener) time.Duration {
+	return time.Duration(l.IdleTimeoutSeconds()) * time.Second
 }
 
 // endpointListeners lists every listener of every endpoint interface that
@@ -261,7 +277,7 @@ func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 						continue
 					}
 					seen[addr] = true
-					out = append(out, epListener{endpoint: ep, service: svc, addr: addr, zone: eni.AvailabilityZone, lb: lb, node: node, group: tg})
+					out = append(out, epListener{endpoint: ep, service: svc, addr: addr, zone: eni.AvailabilityZone, lb: lb, node: node, listener: l, group: tg})
 				}
 			}
 		}
@@ -269,41 +285,87 @@ func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 	return out
 }
 
-// nodeForwards is where a load balancer node sends each listener's new
-// flows: the healthy targets of the listener's target group or, when none
-// is healthy, all of them (a network load balancer fails open).
-func nodeForwards(s *core.Snapshot, x elbIndex, lb *core.LoadBalancer) []lab.Forward {
+// nodeForwards is where the load balancer's node in zone sends each
+// listener's new flows, and which established flows it ends:
+//
+//   - new flows go to the healthy targets of the listener's target group
+//     in the node's zone (in every zone with cross-zone load balancing),
+//     or, when none is healthy, to all of them: a network load balancer
+//     fails open. Draining targets get none.
+//   - flows to unhealthy targets are reset when some target is healthy
+//     and the group terminates unhealthy targets' connections (AWS's
+//     default); flows to targets that have left the group are reset when
+//     the group terminates connections at the end of deregistration.
+//   - flows idle for longer than the listener's idle timeout end.
+//
+// Listeners whose group wants PROXY protocol go through the proxy, not the
+// node's kernel, and are left out.
+func nodeForwards(s *core.Snapshot, x elbIndex, lb *core.LoadBalancer, zone string) []lab.Forward {
 	var out []lab.Forward
 	for _, l := range x.listenersOf[lb.ID] {
 		tg := x.forward(l)
-		if tg == nil {
+		if tg == nil || proxyProtocol(tg) {
 			continue
 		}
-		var all, healthy []netip.AddrPort
+		crossZone := tg.CrossZone(lb)
+		var all, healthy, unhealthy, registered []netip.AddrPort
 		for _, t := range tg.Targets {
 			ip, ok := targetAddr(s, tg, t)
 			if !ok {
 				continue
 			}
 			a := netip.AddrPortFrom(ip, uint16(t.Port))
+			registered = append(registered, a)
+			if t.Draining() {
+				continue
+			}
+			h := s.Health(tg.ID, t.ID, t.Port)
+			if h != nil && h.State == core.TargetUnhealthy {
+				unhealthy = append(unhealthy, a)
+			}
+			if !crossZone && !inZone(s, tg, t, zone) {
+				continue
+			}
 			all = append(all, a)
-			if h := s.Health(tg.ID, t.ID, t.Port); h != nil && h.State == core.TargetHealthy {
+			if h != nil && h.State == core.TargetHealthy {
 				healthy = append(healthy, a)
 			}
 		}
-		f := lab.Forward{Port: uint16(l.Port), Targets: healthy}
-		if len(healthy) == 0 {
+		f := lab.Forward{
+			Port:              uint16(l.Port),
+			Targets:           healthy,
+			IdleTimeout:       idleTimeout(l),
+			Registered:        registered,
+			ResetUnregistered: tg.Attribute(core.AttrDeregistrationTermination) == "true",
+		}
+		switch {
+		case len(healthy) == 0:
 			f.Targets = all
+		case tg.Attribute(core.AttrUnhealthyTermination) == "true":
+			f.Reset = unhealthy
 		}
 		out = append(out, f)
 	}
 	return out
 }
 
+// inZone reports whether a target is in zone: an instance's zone, or the
+// zone an IP target was registered with ("all" is every zone).
+func inZone(s *core.Snapshot, tg *core.TargetGroup, t core.Target, zone string) bool {
+	z := t.AvailabilityZone
+	if tg.TargetType == core.TargetTypeInstance {
+		if in, ok := s.Instances[t.ID]; ok {
+			z = in.AvailabilityZone
+		}
+	}
+	return z == zone || z == "all" || z == ""
+}
+
 // desiredPlane derives the data-plane configuration: health checks for
 // every target group a listener forwards to, from the namespace of the
-// load balancer's first node, and, on the proxy data path, one listener
-// per endpoint interface listener.
+// load balancer's first node, and one listener per endpoint interface
+// listener the kernel does not carry (all of them on the proxy data path;
+// those whose group wants PROXY protocol headers on the kernel one).
 func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config {
 	var cfg dataplane.Config
 	x := indexELB(s)
@@ -316,8 +378,8 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 			}
 		}
 	}
-	if path == DataPathProxy {
-		for _, e := range endpointListeners(s, x) {
+	for _, e := range endpointListeners(s, x) {
+		if !e.inKernel(path) {
 			cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
 				Namespace:     names.RouterNamespace(e.endpoint.VpcID),
 				Addr:          e.addr,
@@ -329,6 +391,7 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 					Namespace: names.InstanceNamespace(e.node.NetworkInterfaceID),
 					Nodes:     []dataplane.Node{{Zone: e.node.AvailabilityZone, Addr: e.node.PrivateIP}},
 				},
+				ProxyProtocol: proxyProtocol(e.group),
 			})
 		}
 	}
@@ -338,14 +401,17 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 			continue
 		}
 		dtg := dataplane.TargetGroup{
-			ID:          tg.ID,
-			Namespace:   names.InstanceNamespace(lb.Nodes[0].NetworkInterfaceID),
-			Source:      lb.Nodes[0].PrivateIP,
-			HealthCheck: healthCheck(tg.HealthCheck),
+			ID:            tg.ID,
+			Namespace:     names.InstanceNamespace(lb.Nodes[0].NetworkInterfaceID),
+			Source:        lb.Nodes[0].PrivateIP,
+			HealthCheck:   healthCheck(tg.HealthCheck),
+			ProxyProtocol: proxyProtocol(tg),
 		}
 		for _, t := range tg.Targets {
 			ip, ok := targetAddr(s, tg, t)
-			if !ok {
+			// A draining target is no longer checked: DescribeTargetHealth
+			// reports it draining until it leaves.
+			if !ok || t.Draining() {
 				continue
 			}
 			dtg.Targets = append(dtg.Targets, dataplane.Target{
@@ -374,6 +440,9 @@ func targetAddr(s *core.Snapshot, tg *core.TargetGroup, t core.Target) (netip.Ad
 func healthCheck(h core.HealthCheck) dataplane.HealthCheck {
 	hc := dataplane.HealthCheck{
 		Enabled:            h.Enabled,
+		Protocol:           h.Protocol,
+		Path:               h.Path,
+		Matcher:            h.Matcher,
 		Interval:           time.Duration(h.IntervalSeconds) * time.Second,
 		Timeout:            time.Duration(h.TimeoutSeconds) * time.Second,
 		HealthyThreshold:   int(h.HealthyThreshold),

@@ -74,6 +74,10 @@ type Reconciler struct {
 	cfg    Config
 	log    *slog.Logger
 	health chan dataplane.HealthEvent
+	// labErrs is the last lab error logged per object, so that a failure
+	// that lasts is logged when it starts and when it changes, not on
+	// every pass. Only Run's goroutine uses it.
+	labErrs map[string]string
 }
 
 // New returns a Reconciler. fabric and plane are both nil for an API-only
@@ -85,7 +89,7 @@ func New(cloud *core.Cloud, fabric Fabric, plane Plane, cfg Config, log *slog.Lo
 	}
 	return &Reconciler{
 		cloud: cloud, fabric: fabric, plane: plane, cfg: cfg.withDefaults(), log: log,
-		health: make(chan dataplane.HealthEvent, 1024),
+		health: make(chan dataplane.HealthEvent, 1024), labErrs: map[string]string{},
 	}
 }
 
@@ -127,24 +131,45 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		}
 		r.pass(ctx, snap)
 		changes := w.from(ctx, snap.Revision)
-		// Wait for a change after the snapshot, then a short quiet period.
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-resync.C:
-			if r.fabric != nil {
-				r.fabric.Forget()
-			}
-		case wr, ok := <-changes:
-			if !ok || wr.Err != nil {
-				w.stop() // re-watch from the next snapshot
-				if wr.Err != nil && !errors.Is(wr.Err, store.ErrCompacted) {
-					r.log.Warn("reconcile: watch ended", "err", wr.Err)
-				}
-				continue
-			}
-			r.drain(ctx, changes)
+		// A draining target leaves its group when its delay is over; the
+		// removal is a change like any other.
+		var drained <-chan time.Time
+		var drainTimer *time.Timer
+		if next := nextDrainEnd(snap); !next.IsZero() {
+			drainTimer = time.NewTimer(time.Until(next))
+			drained = drainTimer.C
 		}
+		// Wait for a change after the snapshot, then a short quiet period.
+		r.wait(ctx, w, changes, resync.C, drained)
+		if drainTimer != nil {
+			drainTimer.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// wait waits for the next reason to pass again: a change (after a quiet
+// period), the resync period, or the end of a target's drain.
+func (r *Reconciler) wait(ctx context.Context, w *watch, changes <-chan store.WatchResponse, resync, drained <-chan time.Time) {
+	select {
+	case <-ctx.Done():
+	case <-drained:
+		r.finishDeregistrations(ctx)
+	case <-resync:
+		if r.fabric != nil {
+			r.fabric.Forget()
+		}
+	case wr, ok := <-changes:
+		if !ok || wr.Err != nil {
+			w.stop() // re-watch from the next snapshot
+			if wr.Err != nil && !errors.Is(wr.Err, store.ErrCompacted) {
+				r.log.Warn("reconcile: watch ended", "err", wr.Err)
+			}
+			return
+		}
+		r.drain(ctx, changes)
 	}
 }
 
@@ -198,6 +223,7 @@ func (r *Reconciler) pass(ctx context.Context, snap *core.Snapshot) {
 	var labErrs map[string]error
 	if r.fabric != nil {
 		labErrs = r.fabric.Apply(ctx, desiredLab(snap, r.cfg.DataPath)).Errors
+		r.logLabErrors(labErrs)
 	}
 	// failedEndpoints holds, per endpoint, a listener the plane could not
 	// open; such an endpoint stays pending and is retried next pass.
@@ -212,6 +238,25 @@ func (r *Reconciler) pass(ctx context.Context, snap *core.Snapshot) {
 		}
 	}
 	r.report(ctx, snap, labErrs, failedEndpoints)
+}
+
+// logLabErrors logs the lab's failures as they start, change and end.
+func (r *Reconciler) logLabErrors(errs map[string]error) {
+	for id, err := range errs {
+		if err == nil {
+			continue
+		}
+		if msg := err.Error(); r.labErrs[id] != msg {
+			r.labErrs[id] = msg
+			r.log.Warn("lab: not realised", "object", id, "err", err)
+		}
+	}
+	for id := range r.labErrs {
+		if errs[id] == nil {
+			delete(r.labErrs, id)
+			r.log.Info("lab: realised", "object", id)
+		}
+	}
 }
 
 // report moves objects along their lifecycles once the lab and the data
@@ -265,6 +310,29 @@ func (r *Reconciler) report(ctx context.Context, snap *core.Snapshot, labErrs, f
 			// The plane was applied without it: its listeners are closed.
 			r.try(r.cloud.FinishEndpointDeletion(ctx, id), "endpoint", id)
 		}
+	}
+}
+
+// nextDrainEnd is when the first draining target's deregistration delay
+// ends; zero when no target drains.
+func nextDrainEnd(s *core.Snapshot) time.Time {
+	var next time.Time
+	for _, tg := range s.TargetGroups {
+		for _, t := range tg.Targets {
+			if !t.Draining() {
+				continue
+			}
+			if end := tg.DrainEnds(t); next.IsZero() || end.Before(next) {
+				next = end
+			}
+		}
+	}
+	return next
+}
+
+func (r *Reconciler) finishDeregistrations(ctx context.Context) {
+	if _, err := r.cloud.FinishDeregistrations(ctx, time.Now()); err != nil {
+		r.try(err, "targetGroups", "deregistration")
 	}
 }
 
