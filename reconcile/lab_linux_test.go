@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/dataplane"
 	"github.com/privlink/privlink/lab"
+	"github.com/privlink/privlink/metrics"
 	"github.com/privlink/privlink/netns"
 	"github.com/privlink/privlink/store/memstore"
 )
@@ -251,6 +254,32 @@ func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
 		return len(hs) == 1 && hs[0].State == core.TargetHealthy
 	})
 
+	// /metrics counts what went through: on the kernel path the flows C
+	// opened (two, one before and one after the repair, at least), D's
+	// dropped SYNs, and the healthy target.
+	if path == DataPathKernel {
+		text := scrape(t, w)
+		for _, want := range []string{
+			fmt.Sprintf(`privlink_nlb_healthy_host_count{load_balancer="net/maint/%s",owner_id="%s",target_group="targetgroup/ssh-a/%s"} 1`, lb.ID, provider.AccountID, tg.ID),
+			fmt.Sprintf(`privlink_service_endpoints_count{owner_id="%s",service_id="%s"} 1`, provider.AccountID, svc.ID),
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+		labels := fmt.Sprintf(`{owner_id="%s",service_name="%s",subnet_id="%s",vpc_endpoint_id="%s",vpc_id="%s"}`,
+			consumer.AccountID, svc.ServiceName, cSubnet.ID, ep.ID, cVPC.ID)
+		for name, atLeast := range map[string]float64{
+			"privlink_endpoint_new_connections_total": 2,
+			"privlink_endpoint_bytes_processed_total": float64(2*len("A ") + 2*len(lbIP.String())),
+			"privlink_endpoint_packets_dropped_total": 1,
+		} {
+			if got := metricValue(t, text, name+labels); got < atLeast {
+				t.Errorf("%s = %v, want at least %v", name, got, atLeast)
+			}
+		}
+	}
+
 	// Terminating D tears its namespace down and then reports it terminated.
 	_, err = w.cloud.TerminateInstances(w.ctx, consumer, core.TerminateInstancesInput{InstanceIDs: []string{d.ID}})
 	w.must(err)
@@ -270,4 +299,31 @@ func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
 		_, err := w.dial(c.ID, eniIP, 8022)
 		return err != nil && strings.Contains(err.Error(), "timed out")
 	})
+}
+
+// scrape reads /metrics as a Prometheus server would.
+func scrape(t *testing.T, w *world) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	metrics.Handler(w.cloud, w.lab, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// metricValue finds one sample, named with its labels, in scraped text.
+func metricValue(t *testing.T, text, sample string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no sample %s in\n%s", sample, text)
+	return 0
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/dataplane"
 	"github.com/privlink/privlink/lab"
+	"github.com/privlink/privlink/metrics"
 	"github.com/privlink/privlink/reconcile"
 	"github.com/privlink/privlink/store/etcdstore"
 )
@@ -146,8 +147,15 @@ func runServer(ctx context.Context, f serverFlags) error {
 		"privlink":             admin.NewHandler(cloud, labInstances{cloud: cloud, fabric: fabric}, log),
 		route53.Service:        route53.New(cloud, log),
 	}
+	var counters metrics.Counters // a nil *lab.Lab would not be a nil interface
+	if fabric != nil {
+		counters = fabric
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(cloud, counters, log))
+	mux.Handle("/", api.NewServer(api.Config{}, cloud, handlers, log))
 	srv := &http.Server{
-		Handler:           api.NewServer(api.Config{}, cloud, handlers, log),
+		Handler:           mux,
 		ReadHeaderTimeout: 30 * time.Second,
 	}
 
@@ -167,12 +175,13 @@ func runServer(ctx context.Context, f serverFlags) error {
 	endpoint := "http://" + ln.Addr().String()
 	fmt.Printf(`privlink %s is serving region %s
   endpoint URL:  %s
+  metrics:       %s/metrics
   data dir:      %s
   store:         %s
   lab:           %s
   bootstrap:     account %s, AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
 Try: aws --endpoint-url %s --region %s ec2 describe-availability-zones
-`, version, f.region, endpoint, dataDir, storeDesc(f.etcdEndpoints), labState,
+`, version, f.region, endpoint, endpoint, dataDir, storeDesc(f.etcdEndpoints), labState,
 		core.BootstrapAccountID, core.BootstrapAccessKey, core.BootstrapSecretKey, endpoint, f.region)
 
 	select {
