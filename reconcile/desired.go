@@ -296,6 +296,7 @@ func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 //     and the group terminates unhealthy targets' connections (AWS's
 //     default); flows to targets that have left the group are reset when
 //     the group terminates connections at the end of deregistration.
+//   - flows to an instance that is no longer running are reset.
 //   - flows idle for longer than the listener's idle timeout end.
 //
 // Listeners whose group wants PROXY protocol go through the proxy, not the
@@ -308,10 +309,15 @@ func nodeForwards(s *core.Snapshot, x elbIndex, lb *core.LoadBalancer, zone stri
 			continue
 		}
 		crossZone := tg.CrossZone(lb)
-		var all, healthy, unhealthy, registered []netip.AddrPort
+		var all, healthy, unhealthy, registered, gone []netip.AddrPort
 		for _, t := range tg.Targets {
 			ip, ok := targetAddr(s, tg, t)
 			if !ok {
+				// An instance that stopped running took its sockets
+				// with it: its flows are reset rather than left to hang.
+				if in, known := s.Instances[t.ID]; known && in.PrivateIP.IsValid() {
+					gone = append(gone, netip.AddrPortFrom(in.PrivateIP, uint16(t.Port)))
+				}
 				continue
 			}
 			a := netip.AddrPortFrom(ip, uint16(t.Port))
@@ -344,6 +350,7 @@ func nodeForwards(s *core.Snapshot, x elbIndex, lb *core.LoadBalancer, zone stri
 		case tg.Attribute(core.AttrUnhealthyTermination) == "true":
 			f.Reset = unhealthy
 		}
+		f.Reset = append(f.Reset, gone...)
 		out = append(out, f)
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,11 @@ func TestNodeForwards(t *testing.T) {
 		wantUnreg  bool
 		wantIdle   time.Duration
 		wantAbsent bool
+		// instances makes the targets instances (IDs from their
+		// addresses); terminated names the one that is terminated.
+		instances      bool
+		terminated     string
+		wantRegistered []string // default: every target
 	}{
 		{name: "healthy targets of the node's zone", targets: targets(i, h, h), want: []string{"10.0.1.11:80"}, wantIdle: 350 * time.Second},
 		{name: "both healthy in the zone", targets: targets(h, h, h), want: []string{"10.0.1.10:80", "10.0.1.11:80"}},
@@ -54,26 +60,41 @@ func TestNodeForwards(t *testing.T) {
 		{name: "the listener's idle timeout", targets: targets(h, h, h), want: []string{"10.0.1.10:80", "10.0.1.11:80"},
 			listener: map[string]string{core.AttrTCPIdleTimeout: "60"}, wantIdle: time.Minute},
 		{name: "PROXY protocol goes through the proxy", targets: targets(h, h, h), tgAttrs: map[string]string{core.AttrProxyProtocolV2: "true"}, wantAbsent: true},
+		{name: "a terminated instance's flows are reset", instances: true, targets: targets(h, h, h), terminated: "10.0.1.11",
+			want: []string{"10.0.1.10:80"}, wantReset: []string{"10.0.1.11:80"}, wantRegistered: []string{"10.0.1.10:80", "10.0.2.12:80"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := &core.TargetGroup{ID: "tg1", ARN: "arn:tg1", TargetType: core.TargetTypeIP, Attributes: tc.tgAttrs}
+			if tc.instances {
+				tg.TargetType = core.TargetTypeInstance
+			}
 			s := &core.Snapshot{
 				LoadBalancers: map[string]*core.LoadBalancer{"lb1": {ID: "lb1", ARN: "arn:lb1", Attributes: tc.lbAttrs}},
 				TargetGroups:  map[string]*core.TargetGroup{"tg1": tg},
 				Listeners: map[string]*core.Listener{"l1": {ID: "l1", LoadBalancerID: "lb1", Port: 8080, Attributes: tc.listener,
 					DefaultActions: []core.ListenerAction{{Type: "forward", TargetGroupARN: "arn:tg1"}}}},
 				TargetHealth: map[string]*core.TargetHealth{},
+				Instances:    map[string]*core.Instance{},
 			}
 			var registered []string
 			for _, x := range tc.targets {
-				ct := core.Target{ID: x.ip, Port: 80, AvailabilityZone: x.zone}
+				id := x.ip
+				if tc.instances {
+					id = "i-" + strings.ReplaceAll(x.ip, ".", "")
+					state := core.InstanceRunning
+					if x.ip == tc.terminated {
+						state = core.InstanceTerminated
+					}
+					s.Instances[id] = &core.Instance{ID: id, PrivateIP: netip.MustParseAddr(x.ip), AvailabilityZone: x.zone, State: state}
+				}
+				ct := core.Target{ID: id, Port: 80, AvailabilityZone: x.zone}
 				if x.draining {
 					ct.DeregisteredAt = time.Unix(1, 0)
 				}
 				tg.Targets = append(tg.Targets, ct)
 				registered = append(registered, x.ip+":80")
-				s.TargetHealth[fmt.Sprintf("tg1/%s:80", x.ip)] = &core.TargetHealth{TargetGroupID: "tg1", TargetID: x.ip, Port: 80, State: x.state}
+				s.TargetHealth[fmt.Sprintf("tg1/%s:80", id)] = &core.TargetHealth{TargetGroupID: "tg1", TargetID: id, Port: 80, State: x.state}
 			}
 			fwds := nodeForwards(s, indexELB(s), s.LoadBalancers["lb1"], "us-east-1a")
 			if tc.wantAbsent {
@@ -98,6 +119,9 @@ func TestNodeForwards(t *testing.T) {
 			}
 			if got := strs(f.Reset); !slices.Equal(got, tc.wantReset) {
 				t.Errorf("reset %v, want %v", got, tc.wantReset)
+			}
+			if tc.wantRegistered != nil {
+				registered = tc.wantRegistered
 			}
 			if got := strs(f.Registered); !slices.Equal(got, registered) {
 				t.Errorf("registered %v, want %v", got, registered)
