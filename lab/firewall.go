@@ -48,6 +48,18 @@ import (
 // and related packets are accepted first, so rules judge only new flows.
 // Rule count grows with security group rules, map size with interfaces.
 
+// New flows a router drops are logged to nflog, so that the server can say
+// why (see WatchDrops): at most dropLogRate a second per rule, after a
+// burst, so a flood costs little.
+const (
+	// DropLogPrefix starts the prefix of every logged drop; the chain
+	// that dropped the packet follows.
+	DropLogPrefix = "privlink drop "
+	dropLogGroup  = 1
+	dropLogRate   = 5
+	dropLogBurst  = 10
+)
+
 // Table, chain and map names of the compiled firewall.
 const (
 	tableName    = "privlink"
@@ -102,6 +114,10 @@ type nfRule struct {
 	// first packet of a flow, one whose state is gone (it idled out, or
 	// its endpoint or target was taken away).
 	orphanTCP bool
+	// logDrop, when set, logs the packet to nflog group dropLogGroup with
+	// this prefix (at most dropLogRate a second) and goes on: the rule
+	// has no verdict.
+	logDrop string
 	src, dst  addrMatch
 	proto     int // IP protocol; -1 for any
 	ports     *portRange
@@ -269,6 +285,7 @@ func (c *compiler) compile(router []netip.Addr) {
 		}},
 		nfChain{name: chainEndpointNew, rules: []nfRule{
 			{proto: -1, vmap: &vmapMatch{name: mapEgress}},
+			{proto: -1, logDrop: DropLogPrefix + chainEndpointNew + " "},
 			{proto: -1, verdict: verdict{kind: vDrop}},
 		}},
 		nfChain{name: "forward", hook: "forward", rules: append(slices.Clone(stateful),
@@ -289,6 +306,7 @@ func (c *compiler) compile(router []netip.Addr) {
 		)},
 		nfChain{name: chainAdmitIn, rules: []nfRule{
 			{proto: -1, vmap: &vmapMatch{dst: true, name: mapIngress}},
+			{proto: -1, logDrop: DropLogPrefix + chainAdmitIn + " "},
 			{proto: -1, verdict: verdict{kind: vDrop}},
 		}},
 	)
@@ -611,13 +629,17 @@ func (r nfRule) String() string {
 			parts = append(parts, "meta l4proto "+name)
 		}
 	}
-	if r.vmap != nil {
+	switch {
+	case r.vmap != nil:
 		field := "saddr"
 		if r.vmap.dst {
 			field = "daddr"
 		}
 		parts = append(parts, "ip "+field+" vmap @"+r.vmap.name)
-	} else {
+	case r.logDrop != "":
+		parts = append(parts, fmt.Sprintf("limit rate %d/second burst %d packets log prefix %q group %d",
+			dropLogRate, dropLogBurst, r.logDrop, dropLogGroup))
+	default:
 		parts = append(parts, r.verdict.String())
 	}
 	return strings.Join(parts, " ")

@@ -288,6 +288,12 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 		e = append(e, &expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: s.Name, SetID: s.ID})
 		return e, nil
 	}
+	if r.logDrop != "" {
+		return append(e,
+			&expr.Limit{Type: expr.LimitTypePkts, Rate: dropLogRate, Unit: expr.LimitTimeSecond, Burst: dropLogBurst},
+			&expr.Log{Key: 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_GROUP, Data: []byte(r.logDrop), Group: dropLogGroup},
+		), nil
+	}
 	v := r.verdict.exprs()
 	if v == nil {
 		return nil, fmt.Errorf("rule %q has no verdict", r)

@@ -1,0 +1,80 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestWatchDrops checks that new flows the firewalls drop reach the
+// server, with where they were dropped: at an endpoint whose groups do not
+// admit the client, and at a target whose groups do not admit the load
+// balancer node.
+func TestWatchDrops(t *testing.T) {
+	requireRoot(t)
+	cfg := Config{
+		Prefix:   fmt.Sprintf("plt-dr%d", os.Getpid()),
+		StateDir: filepath.Join(t.TempDir(), "lab"),
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+	}
+	t.Cleanup(func() {
+		if err := Clean(cfg.Prefix); err != nil {
+			t.Error(err)
+		}
+	})
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, l, transitSpec(transitTargets))
+
+	var mu sync.Mutex
+	var drops []Drop
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.WatchDrops(ctx, func(d Drop) {
+			mu.Lock()
+			defer mu.Unlock()
+			drops = append(drops, d)
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(500 * time.Millisecond) // the first scan opens the readers
+
+	ip := netip.MustParseAddr
+	ns := l.InstanceNamespace
+	tests := []struct {
+		name string
+		from string
+		to   string
+		want Drop
+	}{
+		{"the endpoint's groups do not admit c2", ns(c2), fmt.Sprintf("%v:80", endpointC),
+			Drop{VPCID: vpcC, Src: ip("10.0.1.11"), Dst: endpointC, Protocol: 6, DstPort: 80, Chain: chainAdmitIn}},
+		{"t2's groups do not admit the node", ns(c1), fmt.Sprintf("%v:81", endpointC),
+			Drop{VPCID: vpcP, Src: ip("10.0.1.6"), Dst: ip("10.0.1.11"), Protocol: 6, DstPort: 80, Chain: chainAdmitIn}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dial(t, tt.from, "", tt.to); got.result != timeout {
+				t.Fatalf("dial: %v, want a timeout", got.result)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range drops {
+				if d == tt.want {
+					return
+				}
+			}
+			t.Errorf("drops %+v lack %+v", drops, tt.want)
+		})
+	}
+}
