@@ -244,8 +244,27 @@ func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
 		return err == nil && out == fmt.Sprintf("A %s", lbIP)
 	})
 
+	// The server log says why D's flow was dropped, as explain does.
+	var logged strings.Builder
+	var logMu sync.Mutex
+	dl := &DropLogger{cloud: w.cloud, seen: map[string]time.Time{},
+		log: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))}
+	watchCtx, stopWatch := context.WithCancel(w.ctx)
+	watched := make(chan struct{})
+	go func() { defer close(watched); w.lab.WatchDrops(watchCtx, dl.Drop) }()
+	time.Sleep(300 * time.Millisecond) // the first scan opens the readers
 	if _, err := w.dial(d.ID, eniIP, 8022); err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("D is not admitted by the endpoint's group: want a timeout, got %v", err)
+	}
+	stopWatch()
+	<-watched
+	logMu.Lock()
+	text := logged.String()
+	logMu.Unlock()
+	for _, want := range []string{"endpoint flow dropped", "source=" + d.PrivateIP.String(), "endpoint=" + ep.ID, "decidedBy=endpoint-ingress", fromC} {
+		if !strings.Contains(text, want) {
+			t.Errorf("drop log lacks %q:\n%s", want, text)
+		}
 	}
 
 	w.eventually("target healthy", func() bool {
@@ -326,4 +345,17 @@ func metricValue(t *testing.T, text, sample string) float64 {
 	}
 	t.Fatalf("no sample %s in\n%s", sample, text)
 	return 0
+}
+
+// lockedWriter serialises writes to w: drop readers log from several
+// goroutines.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

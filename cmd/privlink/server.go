@@ -169,6 +169,14 @@ func runServer(ctx context.Context, f serverFlags) error {
 			log.Error("reconciler stopped", "err", err)
 		}
 	}()
+	if fabric != nil {
+		// Flows the lab's firewalls drop are explained in the log.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fabric.WatchDrops(runCtx, rec.NewDropLogger().Drop)
+		}()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
