@@ -136,7 +136,7 @@ func Flow(s *core.Snapshot, q Query) (Result, error) {
 	if err := q.validate(); err != nil {
 		return Result{}, err
 	}
-	w := &walker{s: s, q: q, x: index(s)}
+	w := &walker{s: s, q: q, x: s.ELBIndex()}
 	src, err := w.resolveSource()
 	if err != nil {
 		return Result{}, err
@@ -304,38 +304,6 @@ func describeENI(eni *core.NetworkInterface) string {
 		return "endpoint " + eni.ResourceID + "'s interface " + eni.ID
 	}
 	return "interface " + eni.ID
-}
-
-// elbIndex finds load balancers, target groups and listeners by the links
-// between them.
-type elbIndex struct {
-	lbByARN     map[string]*core.LoadBalancer
-	tgByARN     map[string]*core.TargetGroup
-	listenersOf map[string][]*core.Listener // by load balancer ID, in ID order
-}
-
-func index(s *core.Snapshot) elbIndex {
-	x := elbIndex{lbByARN: map[string]*core.LoadBalancer{}, tgByARN: map[string]*core.TargetGroup{}, listenersOf: map[string][]*core.Listener{}}
-	for _, lb := range s.LoadBalancers {
-		x.lbByARN[lb.ARN] = lb
-	}
-	for _, tg := range s.TargetGroups {
-		x.tgByARN[tg.ARN] = tg
-	}
-	for _, l := range sortedValues(s.Listeners) {
-		x.listenersOf[l.LoadBalancerID] = append(x.listenersOf[l.LoadBalancerID], l)
-	}
-	return x
-}
-
-// forward is the target group a listener forwards to, or nil.
-func (x elbIndex) forward(l *core.Listener) *core.TargetGroup {
-	for _, a := range l.DefaultActions {
-		if a.Type == "forward" {
-			return x.tgByARN[a.TargetGroupARN]
-		}
-	}
-	return nil
 }
 
 // sortedValues returns a map's values in key order, so walks are stable.

@@ -13,7 +13,7 @@ import (
 type walker struct {
 	s   *core.Snapshot
 	q   Query
-	x   elbIndex
+	x   core.ELBIndex
 	res Result
 }
 
@@ -232,12 +232,12 @@ func (w *walker) listener(dst destination) (*core.LoadBalancer, *core.TargetGrou
 	owner := w.sees(svc.OwnerID)
 	var others []string // what the service's load balancers do listen on
 	for _, arn := range svc.NetworkLoadBalancerARNs {
-		lb, ok := w.x.lbByARN[arn]
-		if !ok || len(lb.Nodes) == 0 {
+		lb := w.x.LoadBalancer(arn)
+		if lb == nil || len(lb.Nodes) == 0 {
 			continue
 		}
-		for _, l := range w.x.listenersOf[lb.ID] {
-			tg := w.x.forward(l)
+		for _, l := range w.x.Listeners(lb.ID) {
+			tg := w.x.Forward(l)
 			if l.Port != port || tg == nil {
 				if tg != nil {
 					others = append(others, fmt.Sprintf("%s tcp/%d", lb.Name, l.Port))
@@ -278,7 +278,7 @@ func (w *walker) listener(dst destination) (*core.LoadBalancer, *core.TargetGrou
 
 func (w *walker) hasLoadBalancer(svc *core.EndpointService) bool {
 	for _, arn := range svc.NetworkLoadBalancerARNs {
-		if lb, ok := w.x.lbByARN[arn]; ok && len(lb.Nodes) > 0 {
+		if lb := w.x.LoadBalancer(arn); lb != nil && len(lb.Nodes) > 0 {
 			return true
 		}
 	}

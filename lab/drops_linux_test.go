@@ -3,10 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,20 +15,7 @@ import (
 // balancer node.
 func TestWatchDrops(t *testing.T) {
 	requireRoot(t)
-	cfg := Config{
-		Prefix:   fmt.Sprintf("plt-dr%d", os.Getpid()),
-		StateDir: filepath.Join(t.TempDir(), "lab"),
-		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-	}
-	t.Cleanup(func() {
-		if err := Clean(cfg.Prefix); err != nil {
-			t.Error(err)
-		}
-	})
-	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newTestLab(t, "plt-dr")
 	apply(t, l, transitSpec(transitTargets))
 
 	var mu sync.Mutex

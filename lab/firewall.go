@@ -117,12 +117,12 @@ type nfRule struct {
 	// logDrop, when set, logs the packet to nflog group dropLogGroup with
 	// this prefix (at most dropLogRate a second) and goes on: the rule
 	// has no verdict.
-	logDrop string
-	src, dst  addrMatch
-	proto     int // IP protocol; -1 for any
-	ports     *portRange
-	vmap      *vmapMatch // the verdict comes from a map
-	verdict   verdict
+	logDrop  string
+	src, dst addrMatch
+	proto    int // IP protocol; -1 for any
+	ports    *portRange
+	vmap     *vmapMatch // the verdict comes from a map
+	verdict  verdict
 }
 
 type addrMatch struct {

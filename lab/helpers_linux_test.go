@@ -2,8 +2,10 @@ package lab
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,6 +24,27 @@ func requireRoot(t *testing.T) {
 // testPrefix is the prefix of every lab object a test makes; parallel test
 // processes (and other helpers) use other pids and so other names.
 func testPrefix(t *testing.T) string { return fmt.Sprintf("plt-lab%d", os.Getpid()) }
+
+// newTestLab returns a Lab whose objects carry the prefix name and this
+// process's pid, and removes them when the test ends.
+func newTestLab(t *testing.T, name string) *Lab {
+	t.Helper()
+	cfg := Config{
+		Prefix:   fmt.Sprintf("%s%d", name, os.Getpid()),
+		StateDir: filepath.Join(t.TempDir(), "lab"),
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+	}
+	t.Cleanup(func() {
+		if err := Clean(cfg.Prefix); err != nil {
+			t.Error(err)
+		}
+	})
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
 
 // testNS creates a bare namespace that the test removes.
 func testNS(t *testing.T, name string) *netns.NS {

@@ -1,12 +1,8 @@
 package lab
 
 import (
-	"fmt"
 	"io"
-	"log/slog"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -16,20 +12,7 @@ import (
 // change (which replaces the firewall table).
 func TestEndpointCounters(t *testing.T) {
 	requireRoot(t)
-	cfg := Config{
-		Prefix:   fmt.Sprintf("plt-mc%d", os.Getpid()),
-		StateDir: filepath.Join(t.TempDir(), "lab"),
-		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-	}
-	t.Cleanup(func() {
-		if err := Clean(cfg.Prefix); err != nil {
-			t.Error(err)
-		}
-	})
-	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newTestLab(t, "plt-mc")
 	ns := l.InstanceNamespace
 	apply(t, l, transitSpec(transitTargets))
 	listenPeer(t, ns(t1), "t1", "10.0.1.10:80")

@@ -4,13 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,20 +21,7 @@ import (
 // unhealthy target, and an endpoint whose listeners or address are gone.
 func TestTransitResets(t *testing.T) {
 	requireRoot(t)
-	cfg := Config{
-		Prefix:   fmt.Sprintf("plt-rs%d", os.Getpid()),
-		StateDir: filepath.Join(t.TempDir(), "lab"),
-		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-	}
-	t.Cleanup(func() {
-		if err := Clean(cfg.Prefix); err != nil {
-			t.Error(err)
-		}
-	})
-	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newTestLab(t, "plt-rs")
 	ns := l.InstanceNamespace
 	t1t3 := []netip.AddrPort{netip.MustParseAddrPort("10.0.1.10:80"), netip.MustParseAddrPort("10.0.1.12:80")}
 	onlyT3 := t1t3[1:]

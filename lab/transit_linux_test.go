@@ -5,11 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,20 +78,7 @@ func transitSpec(targets80 []netip.AddrPort) Spec {
 // transit link → node NAT → target, with overlapping VPCs.
 func TestTransit(t *testing.T) {
 	requireRoot(t)
-	cfg := Config{
-		Prefix:   fmt.Sprintf("plt-tr%d", os.Getpid()),
-		StateDir: filepath.Join(t.TempDir(), "lab"),
-		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-	}
-	t.Cleanup(func() {
-		if err := Clean(cfg.Prefix); err != nil {
-			t.Error(err)
-		}
-	})
-	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newTestLab(t, "plt-tr")
 	apply(t, l, transitSpec(transitTargets))
 
 	ns := l.InstanceNamespace

@@ -177,21 +177,7 @@ func (c *collector) endpoints(s *core.Snapshot, emit emitFunc) {
 // loadBalancers reports each load balancer node's flows and each target
 // group's healthy and unhealthy hosts.
 func (c *collector) loadBalancers(s *core.Snapshot, emit emitFunc) {
-	tgByARN := map[string]*core.TargetGroup{}
-	for _, tg := range s.TargetGroups {
-		tgByARN[tg.ARN] = tg
-	}
-	groupsOf := map[string]map[string]*core.TargetGroup{} // load balancer ID → target groups by ID
-	for _, l := range s.Listeners {
-		for _, a := range l.DefaultActions {
-			if tg := tgByARN[a.TargetGroupARN]; tg != nil && a.Type == "forward" {
-				if groupsOf[l.LoadBalancerID] == nil {
-					groupsOf[l.LoadBalancerID] = map[string]*core.TargetGroup{}
-				}
-				groupsOf[l.LoadBalancerID][tg.ID] = tg
-			}
-		}
-	}
+	x := s.ELBIndex()
 	for _, id := range sortedKeys(s.LoadBalancers) {
 		lb := s.LoadBalancers[id]
 		dim := dimension(lb)
@@ -212,8 +198,14 @@ func (c *collector) loadBalancers(s *core.Snapshot, emit emitFunc) {
 				emit(nlbTargetRST, float64(nc.TargetResets), l...)
 			}
 		}
-		for _, tgID := range sortedKeys(groupsOf[id]) {
-			tg := groupsOf[id][tgID]
+		groups := map[string]*core.TargetGroup{} // the groups its listeners forward to, by ID
+		for _, l := range x.Listeners(id) {
+			if tg := x.Forward(l); tg != nil {
+				groups[tg.ID] = tg
+			}
+		}
+		for _, tgID := range sortedKeys(groups) {
+			tg := groups[tgID]
 			var healthy, unhealthy int
 			for _, t := range tg.Targets {
 				if t.Draining() {

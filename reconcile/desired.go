@@ -34,7 +34,7 @@ func endpointCarriesTraffic(ep *core.VpcEndpoint) bool {
 // also every endpoint listener and where each node forwards it.
 func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 	var spec lab.Spec
-	x := indexELB(s)
+	x := s.ELBIndex()
 	eps := endpointListeners(s, x)
 	nodeLB := map[string]*core.LoadBalancer{} // node ENI ID → its load balancer
 	for _, lb := range s.LoadBalancers {
@@ -176,39 +176,6 @@ func labRule(r core.SecurityGroupRule, members map[string][]netip.Prefix) lab.Ru
 	return lr
 }
 
-// elbIndex looks up load balancers, target groups and listeners the ways
-// the derivations need, built once per derivation.
-type elbIndex struct {
-	lbByARN     map[string]*core.LoadBalancer
-	tgByARN     map[string]*core.TargetGroup
-	listenersOf map[string][]*core.Listener // by load balancer ID, in ID order
-}
-
-func indexELB(s *core.Snapshot) elbIndex {
-	x := elbIndex{lbByARN: map[string]*core.LoadBalancer{}, tgByARN: map[string]*core.TargetGroup{}, listenersOf: map[string][]*core.Listener{}}
-	for _, lb := range s.LoadBalancers {
-		x.lbByARN[lb.ARN] = lb
-	}
-	for _, tg := range s.TargetGroups {
-		x.tgByARN[tg.ARN] = tg
-	}
-	for _, id := range sortedKeys(s.Listeners) {
-		l := s.Listeners[id]
-		x.listenersOf[l.LoadBalancerID] = append(x.listenersOf[l.LoadBalancerID], l)
-	}
-	return x
-}
-
-// forward is the target group a listener forwards to, if any.
-func (x elbIndex) forward(l *core.Listener) *core.TargetGroup {
-	for _, a := range l.DefaultActions {
-		if a.Type == "forward" {
-			return x.tgByARN[a.TargetGroupARN]
-		}
-	}
-	return nil
-}
-
 // epListener is one listener of an endpoint interface: an endpoint that
 // carries traffic, one of its interfaces, and a listener of a load balancer
 // of its service, with the node that carries the interface's flows (the
@@ -241,7 +208,7 @@ func idleTimeout(l *core.Listener) time.Duration {
 
 // endpointListeners lists every listener of every endpoint interface that
 // carries traffic, in a stable order.
-func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
+func endpointListeners(s *core.Snapshot, x core.ELBIndex) []epListener {
 	var out []epListener
 	for _, epID := range sortedKeys(s.Endpoints) {
 		ep := s.Endpoints[epID]
@@ -259,8 +226,8 @@ func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 				continue
 			}
 			for _, arn := range svc.NetworkLoadBalancerARNs {
-				lb, ok := x.lbByARN[arn]
-				if !ok || len(lb.Nodes) == 0 {
+				lb := x.LoadBalancer(arn)
+				if lb == nil || len(lb.Nodes) == 0 {
 					continue
 				}
 				node := lb.Nodes[0]
@@ -270,8 +237,8 @@ func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 						break
 					}
 				}
-				for _, l := range x.listenersOf[lb.ID] {
-					tg := x.forward(l)
+				for _, l := range x.Listeners(lb.ID) {
+					tg := x.Forward(l)
 					addr := netip.AddrPortFrom(eni.PrivateIP, uint16(l.Port))
 					if tg == nil || seen[addr] {
 						continue
@@ -301,10 +268,10 @@ func endpointListeners(s *core.Snapshot, x elbIndex) []epListener {
 //
 // Listeners whose group wants PROXY protocol go through the proxy, not the
 // node's kernel, and are left out.
-func nodeForwards(s *core.Snapshot, x elbIndex, lb *core.LoadBalancer, zone string) []lab.Forward {
+func nodeForwards(s *core.Snapshot, x core.ELBIndex, lb *core.LoadBalancer, zone string) []lab.Forward {
 	var out []lab.Forward
-	for _, l := range x.listenersOf[lb.ID] {
-		tg := x.forward(l)
+	for _, l := range x.Listeners(lb.ID) {
+		tg := x.Forward(l)
 		if tg == nil || proxyProtocol(tg) {
 			continue
 		}
@@ -375,11 +342,11 @@ func inZone(s *core.Snapshot, tg *core.TargetGroup, t core.Target, zone string) 
 // those whose group wants PROXY protocol headers on the kernel one).
 func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config {
 	var cfg dataplane.Config
-	x := indexELB(s)
+	x := s.ELBIndex()
 	usedTG := map[string]*core.LoadBalancer{} // target group ID → a load balancer forwarding to it
 	for _, id := range sortedKeys(s.Listeners) {
 		l := s.Listeners[id]
-		if tg := x.forward(l); tg != nil {
+		if tg := x.Forward(l); tg != nil {
 			if _, ok := usedTG[tg.ID]; !ok {
 				usedTG[tg.ID] = s.LoadBalancers[l.LoadBalancerID]
 			}

@@ -96,7 +96,7 @@ func TestNodeForwards(t *testing.T) {
 				registered = append(registered, x.ip+":80")
 				s.TargetHealth[fmt.Sprintf("tg1/%s:80", id)] = &core.TargetHealth{TargetGroupID: "tg1", TargetID: id, Port: 80, State: x.state}
 			}
-			fwds := nodeForwards(s, indexELB(s), s.LoadBalancers["lb1"], "us-east-1a")
+			fwds := nodeForwards(s, s.ELBIndex(), s.LoadBalancers["lb1"], "us-east-1a")
 			if tc.wantAbsent {
 				if len(fwds) != 0 {
 					t.Fatalf("forwards %+v, want none", fwds)
