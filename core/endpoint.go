@@ -334,33 +334,6 @@ func (c *Cloud) checkEndpointGroups(t *txn, caller Caller, vpcID string, groups 
 	return nil
 }
 
-// checkPrivateDNS applies AWS's conditions for enabling private DNS on an
-// endpoint to the service in the VPC.
-func (c *Cloud) checkPrivateDNS(t *txn, vpc *VPC, svc *EndpointService, endpoints []*VpcEndpoint) error {
-	if svc.PrivateDNSName == "" {
-		return vpceInvalidParameter("Private DNS can't be enabled because the service %s does not provide a private DNS name.", svc.ServiceName)
-	}
-	if svc.PrivateDNSNameState != DNSNameVerified {
-		return vpceInvalidParameter("Private DNS can't be enabled because the service %s has not verified the private DNS name.", svc.ServiceName)
-	}
-	if !vpc.EnableDNSSupport || !vpc.EnableDNSHostnames {
-		return vpceInvalidParameter("Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for %s", vpc.ID)
-	}
-	for _, e := range endpoints {
-		if e.VpcID != vpc.ID || !e.PrivateDNSEnabled || e.State == EndpointDeleting || e.State == EndpointDeleted {
-			continue
-		}
-		other, ok, err := get[EndpointService](t, keyEndpointService(e.ServiceID))
-		if err != nil {
-			return err
-		}
-		if ok && other.PrivateDNSName == svc.PrivateDNSName {
-			return vpceInvalidParameter("private-dns-enabled cannot be set because there is already a conflicting DNS domain for %s in the VPC %s", svc.PrivateDNSName, vpc.ID)
-		}
-	}
-	return nil
-}
-
 // DescribeVpcEndpoints returns the caller's endpoints with the given IDs, or
 // all of them in creation order.
 func (c *Cloud) DescribeVpcEndpoints(ctx context.Context, caller Caller, ids []string) ([]VpcEndpointDescription, error) {
@@ -592,7 +565,7 @@ func (c *Cloud) describeEndpoint(t *txn, e *VpcEndpoint) (VpcEndpointDescription
 			return VpcEndpointDescription{}, err
 		}
 		if ok {
-			private = svc.PrivateDNSName
+			private = endpointPrivateDNSName(e, svc)
 		}
 	}
 	return VpcEndpointDescription{

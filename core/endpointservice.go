@@ -120,14 +120,8 @@ func (c *Cloud) CreateVpcEndpointServiceConfiguration(ctx context.Context, calle
 		return ServiceConfiguration{}, missingParameter("NetworkLoadBalancerArn")
 	}
 	ipTypes := distinctInOrder(in.SupportedIPAddressTypes)
-	for _, ty := range ipTypes {
-		switch ty {
-		case "ipv4":
-		case "ipv6":
-			return ServiceConfiguration{}, vpceInvalidParameter("Supported IP address type 'ipv6' is not supported: privlink endpoint services are IPv4 only")
-		default:
-			return ServiceConfiguration{}, invalidParameterValue("Value (%s) for parameter SupportedIpAddressType is invalid. Valid values: ipv4, ipv6", ty)
-		}
+	if err := checkServiceIPTypes(ipTypes); err != nil {
+		return ServiceConfiguration{}, err
 	}
 	if len(ipTypes) == 0 {
 		ipTypes = []string{"ipv4"}
@@ -140,10 +134,8 @@ func (c *Cloud) CreateVpcEndpointServiceConfiguration(ctx context.Context, calle
 		return ServiceConfiguration{}, err
 	}
 	lbARNs := distinctInOrder(in.NetworkLoadBalancerARNs)
-	for _, arn := range lbARNs {
-		if _, ok := parseELBARN(arn, "loadbalancer"); !ok || !strings.Contains(arn, ":loadbalancer/net/") {
-			return ServiceConfiguration{}, Errorf(KindInvalid, "InvalidNetworkLoadBalancerArn.Malformed", "Invalid network load balancer ARN: '%s'", arn)
-		}
+	if err := checkNLBARNs(lbARNs); err != nil {
+		return ServiceConfiguration{}, err
 	}
 
 	var out ServiceConfiguration
@@ -157,7 +149,7 @@ func (c *Cloud) CreateVpcEndpointServiceConfiguration(ctx context.Context, calle
 				if s.OwnerID != caller.AccountID || s.ClientToken != in.ClientToken {
 					continue
 				}
-				if s.AcceptanceRequired != in.AcceptanceRequired || s.PrivateDNSName != in.PrivateDNSName ||
+				if s.AcceptanceRequired != in.AcceptanceRequired || s.PrivateDNSName != normalPrivateDNSName(in.PrivateDNSName) ||
 					!slices.Equal(vpceSorted(s.NetworkLoadBalancerARNs), vpceSorted(lbARNs)) {
 					return Errorf(KindInvalid, "IdempotentParameterMismatch", "The client token '%s' has already been used with different parameters", in.ClientToken)
 				}
@@ -166,20 +158,8 @@ func (c *Cloud) CreateVpcEndpointServiceConfiguration(ctx context.Context, calle
 			}
 		}
 		for _, arn := range lbARNs {
-			lb, err := c.ownedLoadBalancerByARN(t, caller, arn)
-			if IsKind(err, KindNotFound) {
-				return Errorf(KindNotFound, "InvalidNetworkLoadBalancerArn.NotFound", "The network load balancer ARN '%s' does not exist", arn)
-			}
-			if err != nil {
+			if err := c.checkServiceLoadBalancer(t, caller, arn, all); err != nil {
 				return err
-			}
-			if lb.State != LBActive && lb.State != LBProvisioning {
-				return vpceInvalidParameter("The network load balancer '%s' is in state '%s' and cannot be used for an endpoint service", arn, lb.State)
-			}
-			for _, s := range all {
-				if slices.Contains(s.NetworkLoadBalancerARNs, arn) {
-					return vpceInvalidParameter("LBs are already associated with another VPC Endpoint Service Configuration: %s", arn)
-				}
 			}
 		}
 		id := c.ids.id("vpce-svc")
@@ -197,10 +177,7 @@ func (c *Cloud) CreateVpcEndpointServiceConfiguration(ctx context.Context, calle
 			CreatedAt:               c.now(),
 		}
 		if in.PrivateDNSName != "" {
-			s.PrivateDNSName = strings.ToLower(strings.TrimSuffix(in.PrivateDNSName, "."))
-			s.PrivateDNSNameState = DNSNamePendingVerification
-			s.PrivateDNSVerificationName = "_" + c.ids.fromAlphabet(20, lowerAlnum)
-			s.PrivateDNSVerificationValue = "vpce:" + c.ids.fromAlphabet(20, secretChar[:62])
+			c.setPrivateDNSName(&s, normalPrivateDNSName(in.PrivateDNSName))
 		}
 		if err := put(t, keyEndpointService(id), s); err != nil {
 			return err
@@ -209,6 +186,174 @@ func (c *Cloud) CreateVpcEndpointServiceConfiguration(ctx context.Context, calle
 		return err
 	})
 	return out, err
+}
+
+// checkServiceIPTypes refuses IP address types other than ipv4, which is
+// all privlink's endpoint services carry.
+func checkServiceIPTypes(types []string) error {
+	for _, ty := range types {
+		switch ty {
+		case "ipv4":
+		case "ipv6":
+			return vpceInvalidParameter("Supported IP address type 'ipv6' is not supported: privlink endpoint services are IPv4 only")
+		default:
+			return invalidParameterValue("Value (%s) for parameter SupportedIpAddressType is invalid. Valid values: ipv4, ipv6", ty)
+		}
+	}
+	return nil
+}
+
+// checkNLBARNs refuses what is not a network load balancer's ARN.
+func checkNLBARNs(arns []string) error {
+	for _, arn := range arns {
+		if _, ok := parseELBARN(arn, "loadbalancer"); !ok || !strings.Contains(arn, ":loadbalancer/net/") {
+			return Errorf(KindInvalid, "InvalidNetworkLoadBalancerArn.Malformed", "Invalid network load balancer ARN: '%s'", arn)
+		}
+	}
+	return nil
+}
+
+// checkServiceLoadBalancer checks a load balancer for a service: the
+// caller's network load balancer, active or provisioning, and used by none
+// of the services all.
+func (c *Cloud) checkServiceLoadBalancer(t *txn, caller Caller, arn string, all []*EndpointService) error {
+	lb, err := c.ownedLoadBalancerByARN(t, caller, arn)
+	if IsKind(err, KindNotFound) {
+		return Errorf(KindNotFound, "InvalidNetworkLoadBalancerArn.NotFound", "The network load balancer ARN '%s' does not exist", arn)
+	}
+	if err != nil {
+		return err
+	}
+	if lb.State != LBActive && lb.State != LBProvisioning {
+		return vpceInvalidParameter("The network load balancer '%s' is in state '%s' and cannot be used for an endpoint service", arn, lb.State)
+	}
+	for _, s := range all {
+		if slices.Contains(s.NetworkLoadBalancerARNs, arn) {
+			return vpceInvalidParameter("LBs are already associated with another VPC Endpoint Service Configuration: %s", arn)
+		}
+	}
+	return nil
+}
+
+// ModifyVpcEndpointServiceConfigurationInput is
+// ModifyVpcEndpointServiceConfiguration's request. Empty fields change
+// nothing.
+type ModifyVpcEndpointServiceConfigurationInput struct {
+	ServiceID string
+	// PrivateDNSName gives the service a new private DNS name, pending
+	// verification; RemovePrivateDNSName removes it. They exclude each
+	// other.
+	PrivateDNSName       string
+	RemovePrivateDNSName bool
+	AcceptanceRequired   *bool
+
+	AddNetworkLoadBalancerARNs    []string
+	RemoveNetworkLoadBalancerARNs []string
+	// Gateway Load Balancers are not supported: refused.
+	AddGatewayLoadBalancerARNs    []string
+	RemoveGatewayLoadBalancerARNs []string
+
+	// Only ipv4 exists: adding it changes nothing, removing it leaves
+	// none and is refused.
+	AddSupportedIPAddressTypes    []string
+	RemoveSupportedIPAddressTypes []string
+}
+
+// ModifyVpcEndpointServiceConfiguration changes one of the caller's
+// services in one transaction, or fails and changes nothing: its private
+// DNS name, whether connections need acceptance (endpoints already waiting
+// for it keep waiting), and its load balancers. Added load balancers are
+// checked as at creation, and their zones become the service's; a load
+// balancer can be removed only while no endpoint is connected (AWS's
+// rule, which also keeps every endpoint's zones covered), and at least
+// one must remain.
+func (c *Cloud) ModifyVpcEndpointServiceConfiguration(ctx context.Context, caller Caller, in ModifyVpcEndpointServiceConfigurationInput) error {
+	if in.ServiceID == "" {
+		return missingParameter("ServiceId")
+	}
+	if in.PrivateDNSName != "" && in.RemovePrivateDNSName {
+		return Errorf(KindInvalid, "InvalidParameterCombination", "The parameter PrivateDnsName may not be used in combination with RemovePrivateDnsName.")
+	}
+	if in.PrivateDNSName != "" && !validDNSName(in.PrivateDNSName) {
+		return vpceInvalidParameter("Invalid private DNS name '%s'", in.PrivateDNSName)
+	}
+	if len(in.AddGatewayLoadBalancerARNs) > 0 || len(in.RemoveGatewayLoadBalancerARNs) > 0 {
+		return unsupportedOperation("Gateway Load Balancer endpoint services are not supported: privlink endpoint services front network load balancers")
+	}
+	addLBs, removeLBs := distinctInOrder(in.AddNetworkLoadBalancerARNs), distinctInOrder(in.RemoveNetworkLoadBalancerARNs)
+	if err := checkNLBARNs(append(slices.Clone(addLBs), removeLBs...)); err != nil {
+		return err
+	}
+	for _, arn := range addLBs {
+		if slices.Contains(removeLBs, arn) {
+			return vpceInvalidParameter("The network load balancer '%s' cannot be both added to and removed from the endpoint service.", arn)
+		}
+	}
+	addTypes, removeTypes := distinctInOrder(in.AddSupportedIPAddressTypes), distinctInOrder(in.RemoveSupportedIPAddressTypes)
+	if err := checkServiceIPTypes(addTypes); err != nil {
+		return err
+	}
+	for _, ty := range removeTypes {
+		switch ty {
+		case "ipv4":
+			return vpceInvalidParameter("The endpoint service %s must support at least one IP address type.", in.ServiceID)
+		case "ipv6":
+		default:
+			return invalidParameterValue("Value (%s) for parameter SupportedIpAddressType is invalid. Valid values: ipv4, ipv6", ty)
+		}
+	}
+
+	return c.update(ctx, func(t *txn) error {
+		s, err := c.ownedEndpointService(t, caller, in.ServiceID)
+		if err != nil {
+			return err
+		}
+		if len(removeLBs) > 0 {
+			for _, arn := range removeLBs {
+				if !slices.Contains(s.NetworkLoadBalancerARNs, arn) {
+					return vpceInvalidParameter("The network load balancer '%s' is not associated with the endpoint service %s.", arn, s.ID)
+				}
+			}
+			connected, err := exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.ServiceID == s.ID && activeConnection(e.State) })
+			if err != nil {
+				return err
+			}
+			if connected {
+				return Errorf(KindConflict, "ExistingVpcEndpointConnections",
+					"Service has existing active VPC Endpoint connections! Load balancers cannot be removed from %s while endpoints are connected.", s.ID)
+			}
+			s.NetworkLoadBalancerARNs = slices.DeleteFunc(s.NetworkLoadBalancerARNs, func(arn string) bool { return slices.Contains(removeLBs, arn) })
+		}
+		if len(addLBs) > 0 {
+			all, err := c.endpointServices(t)
+			if err != nil {
+				return err
+			}
+			others := slices.DeleteFunc(all, func(o *EndpointService) bool { return o.ID == s.ID })
+			for _, arn := range addLBs {
+				if slices.Contains(s.NetworkLoadBalancerARNs, arn) {
+					continue
+				}
+				if err := c.checkServiceLoadBalancer(t, caller, arn, others); err != nil {
+					return err
+				}
+				s.NetworkLoadBalancerARNs = append(s.NetworkLoadBalancerARNs, arn)
+			}
+		}
+		if len(s.NetworkLoadBalancerARNs) == 0 {
+			return vpceInvalidParameter("The endpoint service %s must keep at least one network load balancer.", s.ID)
+		}
+		if in.AcceptanceRequired != nil {
+			s.AcceptanceRequired = *in.AcceptanceRequired
+		}
+		switch name := normalPrivateDNSName(in.PrivateDNSName); {
+		case in.RemovePrivateDNSName:
+			s.PrivateDNSName, s.PrivateDNSNameState = "", ""
+		case name != "" && name != s.PrivateDNSName:
+			c.setPrivateDNSName(s, name)
+		}
+		return put(t, keyEndpointService(s.ID), s)
+	})
 }
 
 // DescribeVpcEndpointServiceConfigurations returns the caller's endpoint

@@ -347,7 +347,8 @@ func (c *Cloud) endpointClaimsName(t *txn, vpcID, name string) (bool, error) {
 		if !ok || s.PrivateDNSName == "" {
 			continue
 		}
-		if n, p := canonicalName(s.PrivateDNSName); p == nil && n == name {
+		// A wildcard name (*.example.com) claims its parent's zone.
+		if n, p := canonicalName(privateDNSZoneName(s.PrivateDNSName)); p == nil && n == name {
 			return true, nil
 		}
 	}

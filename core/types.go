@@ -363,8 +363,10 @@ type EndpointService struct {
 	AllowedPrincipals       []AllowedPrincipal `json:"allowedPrincipals,omitempty"`
 	PrivateDNSName          string             `json:"privateDnsName,omitempty"`
 	// PrivateDNSNameState is "pendingVerification", "verified" or "failed"
-	// (DnsNameState); PrivateDNSVerificationName and …Value are the TXT
-	// record that proves ownership of PrivateDNSName.
+	// (DnsNameState); only a verified name is served to endpoints.
+	// PrivateDNSVerificationName and …Value are the TXT record that proves
+	// ownership of PrivateDNSName (see privatedns.go): made once per
+	// service and kept when the name changes or is removed.
 	PrivateDNSNameState         string   `json:"privateDnsNameState,omitempty"`
 	PrivateDNSVerificationName  string   `json:"privateDnsVerificationName,omitempty"`
 	PrivateDNSVerificationValue string   `json:"privateDnsVerificationValue,omitempty"`

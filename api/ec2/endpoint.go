@@ -62,6 +62,35 @@ func serviceConfiguration(sc core.ServiceConfiguration) ServiceConfiguration {
 	return out
 }
 
+func (h *Handler) modifyVpcEndpointServiceConfiguration(ctx context.Context, caller core.Caller, in *ModifyVpcEndpointServiceConfigurationRequest) (any, error) {
+	err := h.cloud.ModifyVpcEndpointServiceConfiguration(ctx, caller, core.ModifyVpcEndpointServiceConfigurationInput{
+		ServiceID:                     deref(in.ServiceId),
+		PrivateDNSName:                deref(in.PrivateDnsName),
+		RemovePrivateDNSName:          deref(in.RemovePrivateDnsName),
+		AcceptanceRequired:            in.AcceptanceRequired,
+		AddNetworkLoadBalancerARNs:    in.AddNetworkLoadBalancerArns,
+		RemoveNetworkLoadBalancerARNs: in.RemoveNetworkLoadBalancerArns,
+		AddGatewayLoadBalancerARNs:    in.AddGatewayLoadBalancerArns,
+		RemoveGatewayLoadBalancerARNs: in.RemoveGatewayLoadBalancerArns,
+		AddSupportedIPAddressTypes:    in.AddSupportedIpAddressTypes,
+		RemoveSupportedIPAddressTypes: in.RemoveSupportedIpAddressTypes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ModifyVpcEndpointServiceConfigurationResult{Return: new(true)}, nil
+}
+
+// startVpcEndpointServicePrivateDnsVerification answers true once the check
+// is done: the outcome is the service's PrivateDnsNameConfiguration State,
+// verified or failed, as AWS reports it when its asynchronous check ends.
+func (h *Handler) startVpcEndpointServicePrivateDnsVerification(ctx context.Context, caller core.Caller, in *StartVpcEndpointServicePrivateDnsVerificationRequest) (any, error) {
+	if err := h.cloud.StartVpcEndpointServicePrivateDnsVerification(ctx, caller, deref(in.ServiceId)); err != nil {
+		return nil, err
+	}
+	return &StartVpcEndpointServicePrivateDnsVerificationResult{ReturnValue: new(true)}, nil
+}
+
 func (h *Handler) describeVpcEndpointServiceConfigurations(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointServiceConfigurationsRequest) (any, error) {
 	p, err := newPager("DescribeVpcEndpointServiceConfigurations", in.MaxResults, in.NextToken, true)
 	if err != nil {

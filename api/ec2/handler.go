@@ -90,6 +90,10 @@ func New(cloud *core.Cloud, log *slog.Logger) *Handler {
 		"ModifyVpcAttribute":                       bind(h.modifyVpcAttribute),
 		"DescribeVpcAttribute":                     bind(h.describeVpcAttribute),
 		"ModifyNetworkInterfaceAttribute":          bind(h.modifyNetworkInterfaceAttribute),
+
+		// A service's own changes and the proof of its private DNS name.
+		"ModifyVpcEndpointServiceConfiguration":         bind(h.modifyVpcEndpointServiceConfiguration),
+		"StartVpcEndpointServicePrivateDnsVerification": bind(h.startVpcEndpointServicePrivateDnsVerification),
 	}
 	return h
 }

@@ -559,6 +559,9 @@ var unknownInSnapshots = map[string][]string{
 	"ModifyVpcEndpoint": {
 		"DnsOptions.PrivateDnsPreference", "DnsOptions.PrivateDnsSpecifiedDomain.1", "DnsOptions.PrivateDnsSpecifiedDomain.2",
 	},
+	"ModifyVpcEndpointServiceConfiguration": {
+		"AddSupportedRegion.1", "AddSupportedRegion.2", "RemoveSupportedRegion.1", "RemoveSupportedRegion.2",
+	},
 	"RunInstances": {
 		"BlockDeviceMapping.1.Ebs.AvailabilityZone", "BlockDeviceMapping.1.Ebs.AvailabilityZoneId",
 		"BlockDeviceMapping.1.Ebs.EbsCardIndex", "BlockDeviceMapping.1.Ebs.VolumeInitializationRate",

@@ -195,6 +195,12 @@ func LookupOperation(action string) (query.Operation, bool) {
 			NewInput:  func() any { return new(ModifyVpcEndpointRequest) },
 			NewOutput: func() any { return new(ModifyVpcEndpointResult) },
 		}, true
+	case "ModifyVpcEndpointServiceConfiguration":
+		return query.Operation{
+			Name: "ModifyVpcEndpointServiceConfiguration", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(ModifyVpcEndpointServiceConfigurationRequest) },
+			NewOutput: func() any { return new(ModifyVpcEndpointServiceConfigurationResult) },
+		}, true
 	case "ModifyVpcEndpointServicePermissions":
 		return query.Operation{
 			Name: "ModifyVpcEndpointServicePermissions", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
@@ -224,6 +230,12 @@ func LookupOperation(action string) (query.Operation, bool) {
 			Name: "RunInstances", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
 			NewInput:  func() any { return new(RunInstancesRequest) },
 			NewOutput: func() any { return new(Reservation) },
+		}, true
+	case "StartVpcEndpointServicePrivateDnsVerification":
+		return query.Operation{
+			Name: "StartVpcEndpointServicePrivateDnsVerification", Protocol: query.EC2, Version: APIVersion, Namespace: XMLNamespace,
+			NewInput:  func() any { return new(StartVpcEndpointServicePrivateDnsVerificationRequest) },
+			NewOutput: func() any { return new(StartVpcEndpointServicePrivateDnsVerificationResult) },
 		}, true
 	case "TerminateInstances":
 		return query.Operation{
@@ -268,11 +280,13 @@ func OperationNames() []string {
 		"ModifyNetworkInterfaceAttribute",
 		"ModifyVpcAttribute",
 		"ModifyVpcEndpoint",
+		"ModifyVpcEndpointServiceConfiguration",
 		"ModifyVpcEndpointServicePermissions",
 		"RejectVpcEndpointConnections",
 		"RevokeSecurityGroupEgress",
 		"RevokeSecurityGroupIngress",
 		"RunInstances",
+		"StartVpcEndpointServicePrivateDnsVerification",
 		"TerminateInstances",
 	}
 }
@@ -1273,6 +1287,26 @@ type ModifyVpcEndpointResult struct {
 	Return *bool `query:"Return,xml=return"`
 }
 
+// ModifyVpcEndpointServiceConfigurationRequest is the input of ModifyVpcEndpointServiceConfiguration.
+type ModifyVpcEndpointServiceConfigurationRequest struct {
+	DryRun                        *bool    `query:"DryRun,xml=DryRun"`
+	ServiceId                     *string  `query:"ServiceId,xml=ServiceId,req"`
+	PrivateDnsName                *string  `query:"PrivateDnsName,xml=PrivateDnsName"`
+	RemovePrivateDnsName          *bool    `query:"RemovePrivateDnsName,xml=RemovePrivateDnsName"`
+	AcceptanceRequired            *bool    `query:"AcceptanceRequired,xml=AcceptanceRequired"`
+	AddNetworkLoadBalancerArns    []string `query:"AddNetworkLoadBalancerArn,xml=AddNetworkLoadBalancerArn,item=item"`
+	RemoveNetworkLoadBalancerArns []string `query:"RemoveNetworkLoadBalancerArn,xml=RemoveNetworkLoadBalancerArn,item=item"`
+	AddGatewayLoadBalancerArns    []string `query:"AddGatewayLoadBalancerArn,xml=AddGatewayLoadBalancerArn,item=item"`
+	RemoveGatewayLoadBalancerArns []string `query:"RemoveGatewayLoadBalancerArn,xml=RemoveGatewayLoadBalancerArn,item=item"`
+	AddSupportedIpAddressTypes    []string `query:"AddSupportedIpAddressType,xml=AddSupportedIpAddressType,item=item"`
+	RemoveSupportedIpAddressTypes []string `query:"RemoveSupportedIpAddressType,xml=RemoveSupportedIpAddressType,item=item"`
+}
+
+// ModifyVpcEndpointServiceConfigurationResult is the output of ModifyVpcEndpointServiceConfiguration.
+type ModifyVpcEndpointServiceConfigurationResult struct {
+	Return *bool `query:"Return,xml=return"`
+}
+
 // ModifyVpcEndpointServicePermissionsRequest is the input of ModifyVpcEndpointServicePermissions.
 type ModifyVpcEndpointServicePermissionsRequest struct {
 	DryRun                  *bool    `query:"DryRun,xml=DryRun"`
@@ -1645,6 +1679,17 @@ type SpotMarketOptions struct {
 	BlockDurationMinutes         *int32           `query:"BlockDurationMinutes,xml=BlockDurationMinutes"`
 	ValidUntil                   *query.Timestamp `query:"ValidUntil,xml=ValidUntil"`
 	InstanceInterruptionBehavior *string          `query:"InstanceInterruptionBehavior,xml=InstanceInterruptionBehavior"` // hibernate, stop, terminate
+}
+
+// StartVpcEndpointServicePrivateDnsVerificationRequest is the input of StartVpcEndpointServicePrivateDnsVerification.
+type StartVpcEndpointServicePrivateDnsVerificationRequest struct {
+	DryRun    *bool   `query:"DryRun,xml=DryRun"`
+	ServiceId *string `query:"ServiceId,xml=ServiceId,req"`
+}
+
+// StartVpcEndpointServicePrivateDnsVerificationResult is the output of StartVpcEndpointServicePrivateDnsVerification.
+type StartVpcEndpointServicePrivateDnsVerificationResult struct {
+	ReturnValue *bool `query:"Return,xml=return"`
 }
 
 // StateReason is the EC2 shape StateReason.
