@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/privlink/privlink/store"
 	"github.com/privlink/privlink/store/storetest"
@@ -200,6 +201,10 @@ func TestUpdatesUseCache(t *testing.T) {
 		if _, err := w.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte(strconv.Itoa(i))) }); err != nil {
 			t.Fatal(err)
 		}
+		// Whether the cache catches up within cacheLag depends on the
+		// machine's load; what is tested is that a current cache serves
+		// the update's reads.
+		waitCacheCurrent(t, r)
 		var cached bool
 		var got []byte
 		if _, err := r.Update(ctx, func(stx store.Tx) error {
@@ -232,5 +237,25 @@ func TestUpdatesUseCache(t *testing.T) {
 	}
 	if kv, _, err := a.Get(ctx, "k"); err != nil || string(kv.Value) != "newer" {
 		t.Fatalf("k = %q (err %v), want the newer write kept", kv.Value, err)
+	}
+}
+
+// waitCacheCurrent waits until s's cache holds every commit made so far.
+// The deadline only guards against hangs.
+func waitCacheCurrent(t *testing.T, s *Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		target, err := s.lastCommit(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap := s.cache.cur.Load(); snap != nil && snap.rev >= target {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cache never caught up with revision %d", target)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
