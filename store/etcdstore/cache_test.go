@@ -133,6 +133,7 @@ func TestViewsUseCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		waitCacheCurrent(t, r) // as in TestUpdatesUseCache
 		var cached bool
 		var got store.KV
 		if _, err := r.View(ctx, func(tx store.ReadTx) error {
