@@ -44,7 +44,7 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 	}
 	for _, vpcID := range sortedKeys(s.VPCs) {
 		vpc := s.VPCs[vpcID]
-		v := lab.VPC{ID: vpc.ID, CIDR: vpc.CIDR, Firewall: lab.Firewall{Groups: map[string]lab.Group{}}}
+		v := lab.VPC{ID: vpc.ID, CIDR: vpc.CIDR, Resolver: vpcResolverAddr(vpc), Firewall: lab.Firewall{Groups: map[string]lab.Group{}}}
 		for _, subID := range sortedKeys(s.Subnets) {
 			if sub := s.Subnets[subID]; sub.VpcID == vpc.ID {
 				v.RouterAddrs = append(v.RouterAddrs, core.NthAddress(sub.CIDR, 1))

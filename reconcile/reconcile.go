@@ -78,6 +78,7 @@ type Reconciler struct {
 	// that lasts is logged when it starts and when it changes, not on
 	// every pass. Only Run's goroutine uses it.
 	labErrs map[string]string
+	dns     *dnsResolvers // nil until EnableDNS (dns.go)
 }
 
 // New returns a Reconciler. fabric and plane are both nil for an API-only
@@ -112,6 +113,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		r.writeHealth(ctx)
 	}()
 	defer func() { <-done }()
+	defer r.dns.close()
 
 	w := &watch{st: r.cloud.Store()}
 	defer w.stop()
@@ -221,10 +223,12 @@ func (r *Reconciler) drain(ctx context.Context, changes <-chan store.WatchRespon
 // pass converges once on snap and writes status back.
 func (r *Reconciler) pass(ctx context.Context, snap *core.Snapshot) {
 	var labErrs map[string]error
+	r.dns.beforeLab(snap, r.fabric)
 	if r.fabric != nil {
 		labErrs = r.fabric.Apply(ctx, desiredLab(snap, r.cfg.DataPath)).Errors
 		r.logLabErrors(labErrs)
 	}
+	r.dns.afterLab(snap, r.fabric)
 	// failedEndpoints holds, per endpoint, a listener the plane could not
 	// open; such an endpoint stays pending and is retried next pass.
 	failedEndpoints := map[string]error{}

@@ -27,10 +27,16 @@ import (
 	"github.com/privlink/privlink/lab"
 	"github.com/privlink/privlink/metrics"
 	"github.com/privlink/privlink/reconcile"
+	"github.com/privlink/privlink/resolver"
 	"github.com/privlink/privlink/store/etcdstore"
 )
 
 const defaultDataDir = "/var/lib/privlink"
+
+// defaultDNSListen is the public resolver's address: loopback, beside the
+// API's port, and away from 53 (systemd-resolved's 127.0.0.53 and any
+// local resolver) and 5353 (mDNS).
+const defaultDNSListen = "127.0.0.1:4553"
 
 type serverFlags struct {
 	listen        string
@@ -41,6 +47,8 @@ type serverFlags struct {
 	noBootstrap   bool
 	logLevel      string
 	dataPath      string
+	dnsListen     string
+	dnsListenSet  bool // --dns-listen was given: failing to listen is fatal
 }
 
 func newServerCmd() *cobra.Command {
@@ -52,6 +60,7 @@ func newServerCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			f.dnsListenSet = cmd.Flags().Changed("dns-listen")
 			return runServer(ctx, f)
 		},
 	}
@@ -65,6 +74,8 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.dataPath, "data-path", string(reconcile.DataPathKernel),
 		"how endpoint flows reach targets: kernel (NAT in the lab's namespaces, no copy) or proxy (a user-space hop)")
+	fl.StringVar(&f.dnsListen, "dns-listen", defaultDNSListen,
+		"IP:port (UDP and TCP) of the lab's public DNS resolver, the view from outside any VPC; empty for none")
 	return cmd
 }
 
@@ -140,6 +151,22 @@ func runServer(ctx context.Context, f serverFlags) error {
 	} else {
 		rec = reconcile.New(cloud, nil, nil, reconcile.Config{}, log)
 	}
+	// The reconciler keeps the resolvers' view current and, with a lab,
+	// a resolver in every VPC; the public one listens on the host.
+	dnsViews := &resolver.Source{}
+	rec.EnableDNS(dnsViews)
+	publicDNS, dnsState, err := startPublicDNS(dnsViews, f, log)
+	if err != nil {
+		return err
+	}
+	if f.noLab {
+		dnsState += "; no VPC resolvers (--no-lab)"
+	} else {
+		dnsState += "; a VPC resolver at each VPC's CIDR base +2, port 53"
+	}
+	if publicDNS != nil {
+		defer publicDNS.Close()
+	}
 
 	handlers := map[string]api.Handler{
 		"ec2":                  ec2.New(cloud, log),
@@ -187,9 +214,10 @@ func runServer(ctx context.Context, f serverFlags) error {
   data dir:      %s
   store:         %s
   lab:           %s
+  DNS:           %s
   bootstrap:     account %s, AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
 Try: aws --endpoint-url %s --region %s ec2 describe-availability-zones
-`, version, f.region, endpoint, endpoint, dataDir, storeDesc(f.etcdEndpoints), labState,
+`, version, f.region, endpoint, endpoint, dataDir, storeDesc(f.etcdEndpoints), labState, dnsState,
 		core.BootstrapAccountID, core.BootstrapAccessKey, core.BootstrapSecretKey, endpoint, f.region)
 
 	select {
@@ -205,6 +233,29 @@ Try: aws --endpoint-url %s --region %s ec2 describe-availability-zones
 	cancel()
 	wg.Wait()
 	return nil
+}
+
+// startPublicDNS starts the lab's public resolver on --dns-listen and says
+// how to reach it. When the default address is taken (another server runs
+// beside this one) it runs without one and says so; an address the user
+// chose must work.
+func startPublicDNS(src *resolver.Source, f serverFlags, log *slog.Logger) (*resolver.Server, string, error) {
+	if f.dnsListen == "" {
+		return nil, "public resolver off (--dns-listen is empty)", nil
+	}
+	pc, ln, err := resolver.Listen(f.dnsListen)
+	if err == nil {
+		var s *resolver.Server
+		if s, err = resolver.Serve(src, resolver.Public, pc, ln, log); err == nil {
+			a := s.Addr()
+			return s, fmt.Sprintf("public resolver %s (dig @%s -p %d NAME)", a, a.Addr(), a.Port()), nil
+		}
+	}
+	if f.dnsListenSet {
+		return nil, "", fmt.Errorf("--dns-listen: %w", err)
+	}
+	log.Warn("public resolver off: its default address is taken", "addr", f.dnsListen, "err", err)
+	return nil, fmt.Sprintf("public resolver off (%s is taken; choose another with --dns-listen)", f.dnsListen), nil
 }
 
 func storeDesc(endpoints []string) string {
