@@ -9,5 +9,8 @@
 // crash at any point is repaired by the next pass after restart.
 //
 // Health events from the data plane are written to the store by one writer
-// goroutine, so forwarding never waits on the store.
+// goroutine, so forwarding never waits on the store. Each pass also
+// publishes the DNS view (package resolver) and keeps a resolver listening
+// in every VPC; a DropLogger explains in the log the flows the lab's
+// firewalls drop.
 package reconcile
