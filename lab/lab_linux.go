@@ -40,6 +40,11 @@ type Lab struct {
 	// nats records the NAT realised in each router or node namespace:
 	// namespace name → fingerprint.
 	nats map[string]string
+	// swept records, per router or node namespace, what the last sweep of
+	// its flows kept (see sweepFlows). Forget leaves it: a sweep lists the
+	// whole conntrack table, so it runs when what it keeps changes, not on
+	// every periodic check.
+	swept map[string]string
 	// transit hands out transit link addresses, kept in the state
 	// directory so that they survive restarts.
 	transit *transitAddrs
@@ -73,7 +78,7 @@ func New(cfg Config) (*Lab, error) {
 	return &Lab{
 		cfg: cfg, log: log, ipPath: ipPath,
 		vpcs: map[string]*vpcRecord{}, insts: map[string]string{}, children: map[int]string{},
-		nats: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
+		nats: map[string]string{}, swept: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
 		rebuilt: map[string]bool{},
 	}, nil
 }
@@ -598,6 +603,7 @@ func (l *Lab) removeInstance(ctx context.Context, id string) error {
 	}
 	delete(l.insts, id)
 	delete(l.nats, name)
+	delete(l.swept, name)
 	l.log.Info("lab: instance removed", "instance", id, "netns", name)
 	return nil
 }
@@ -613,6 +619,7 @@ func (l *Lab) removeRouter(ctx context.Context, id string) error {
 	}
 	delete(l.vpcs, id)
 	delete(l.nats, name)
+	delete(l.swept, name)
 	l.log.Info("lab: router removed", "vpc", id, "netns", name)
 	return nil
 }

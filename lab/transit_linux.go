@@ -135,13 +135,18 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 	for _, e := range eps {
 		live[e.Addr] = true
 	}
-	n, err := r.sweepFlows(func(f *netlink.ConntrackFlow) bool {
-		return fromTransit(f) && !live[origDst(f)]
-	})
-	if err != nil {
-		errs = append(errs, fmt.Errorf("lab: reset flows of %s: %w", v.ID, err))
-	} else if n > 0 {
-		l.log.Info("lab: endpoint flows reset", "vpc", v.ID, "flows", n)
+	if keep := fmt.Sprint(sortedKeysOf(live)); l.swept[name] != keep {
+		n, err := r.sweepFlows(func(f *netlink.ConntrackFlow) bool {
+			return fromTransit(f) && !live[origDst(f)]
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("lab: reset flows of %s: %w", v.ID, err))
+		} else {
+			l.swept[name] = keep
+			if n > 0 {
+				l.log.Info("lab: endpoint flows reset", "vpc", v.ID, "flows", n)
+			}
+		}
 	}
 	if len(rules) > 0 {
 		l.log.Info("lab: endpoint NAT installed", "vpc", v.ID, "listeners", len(rules), "nodes", len(linked))
@@ -192,6 +197,10 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 	}
 	l.nats[name] = fp
 	l.log.Info("lab: node NAT installed", "node", n.ID, "rules", len(pre))
+	keep := fmt.Sprint(pre, resetFingerprint(fwds))
+	if l.swept[name] == keep && !l.rebuilt[n.ID] {
+		return nil
+	}
 	reset := targetResets(fwds)
 	count, err := ns.sweepFlows(func(f *netlink.ConntrackFlow) bool {
 		return fromTransit(f) && reset(f.Forward.DstPort, replySrc(f))
@@ -199,10 +208,20 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 	if err != nil {
 		return fmt.Errorf("lab: reset flows of node %s: %w", n.ID, err)
 	}
+	l.swept[name] = keep
 	if count > 0 {
 		l.log.Info("lab: target flows reset", "node", n.ID, "flows", count)
 	}
 	return nil
+}
+
+func sortedKeysOf(m map[netip.AddrPort]bool) []netip.AddrPort {
+	keys := make([]netip.AddrPort, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, netip.AddrPort.Compare)
+	return keys
 }
 
 func sortedTargets(targets []netip.AddrPort) []netip.AddrPort {
