@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"context"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -22,17 +21,23 @@ const dropQuiet = 30 * time.Second
 // load balancer node's flow to a target, that the target's security groups
 // do not admit the node.
 type DropLogger struct {
-	cloud *core.Cloud
-	log   *slog.Logger
+	// snapshot is the latest state the reconciler passed on; nil before
+	// the first pass.
+	snapshot func() *core.Snapshot
+	log      *slog.Logger
 
 	mu   sync.Mutex           // guards seen
 	seen map[string]time.Time // flow → when it was last logged
 }
 
-// NewDropLogger returns a DropLogger; pass its Drop method to
-// (*lab.Lab).WatchDrops.
-func (r *Reconciler) NewDropLogger() *DropLogger {
-	return &DropLogger{cloud: r.cloud, log: r.log, seen: map[string]time.Time{}}
+// NewDropLogger returns a DropLogger that explains drops with the state of
+// the reconciler's latest pass and writes to log (nil: the reconciler's);
+// pass its Drop method to (*lab.Lab).WatchDrops.
+func (r *Reconciler) NewDropLogger(log *slog.Logger) *DropLogger {
+	if log == nil {
+		log = r.log
+	}
+	return &DropLogger{snapshot: r.last.Load, log: log, seen: map[string]time.Time{}}
 }
 
 // Drop logs one dropped flow, once per flow in dropQuiet.
@@ -52,10 +57,8 @@ func (dl *DropLogger) Drop(d lab.Drop) {
 	}
 	dl.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := dl.cloud.LoadSnapshot(ctx)
-	if err != nil {
+	s := dl.snapshot()
+	if s == nil {
 		return
 	}
 	args := []any{"vpc", d.VPCID, "source", d.Src, "destination", netip.AddrPortFrom(d.Dst, d.DstPort), "protocol", d.Protocol, "chain", d.Chain}

@@ -29,6 +29,7 @@ type world struct {
 	t     *testing.T
 	cloud *core.Cloud
 	lab   *lab.Lab
+	rec   *Reconciler
 	ctx   context.Context
 }
 
@@ -69,7 +70,7 @@ func newWorld(t *testing.T, path DataPath) *world {
 			t.Errorf("lab clean: %v", err)
 		}
 	})
-	return &world{t: t, cloud: cloud, lab: fabric, ctx: ctx}
+	return &world{t: t, cloud: cloud, lab: fabric, rec: rec, ctx: ctx}
 }
 
 func (w *world) must(err error) {
@@ -247,8 +248,7 @@ func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
 	// The server log says why D's flow was dropped, as explain does.
 	var logged strings.Builder
 	var logMu sync.Mutex
-	dl := &DropLogger{cloud: w.cloud, seen: map[string]time.Time{},
-		log: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))}
+	dl := w.rec.NewDropLogger(slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil)))
 	watchCtx, stopWatch := context.WithCancel(w.ctx)
 	watched := make(chan struct{})
 	go func() { defer close(watched); w.lab.WatchDrops(watchCtx, dl.Drop) }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/privlink/privlink/core"
@@ -79,6 +80,9 @@ type Reconciler struct {
 	// every pass. Only Run's goroutine uses it.
 	labErrs map[string]string
 	dns     *dnsResolvers // nil until EnableDNS (dns.go)
+	// last is the snapshot of the latest pass, for readers that want the
+	// state without a store read of their own (the DropLogger).
+	last atomic.Pointer[core.Snapshot]
 }
 
 // New returns a Reconciler. fabric and plane are both nil for an API-only
@@ -222,6 +226,7 @@ func (r *Reconciler) drain(ctx context.Context, changes <-chan store.WatchRespon
 
 // pass converges once on snap and writes status back.
 func (r *Reconciler) pass(ctx context.Context, snap *core.Snapshot) {
+	r.last.Store(snap)
 	var labErrs map[string]error
 	r.dns.beforeLab(snap, r.fabric)
 	if r.fabric != nil {

@@ -201,7 +201,7 @@ func runServer(ctx context.Context, f serverFlags) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fabric.WatchDrops(runCtx, rec.NewDropLogger().Drop)
+			fabric.WatchDrops(runCtx, rec.NewDropLogger(nil).Drop)
 		}()
 	}
 	serveErr := make(chan error, 1)
