@@ -1,6 +1,9 @@
 package core
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // ELBIndex finds a snapshot's load balancers, target groups and listeners
 // by the links between them (ARNs in listeners and services, load balancer
@@ -20,12 +23,7 @@ func (s *Snapshot) ELBIndex() ELBIndex {
 	for _, tg := range s.TargetGroups {
 		x.tgByARN[tg.ARN] = tg
 	}
-	ids := make([]string, 0, len(s.Listeners))
-	for id := range s.Listeners {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(s.Listeners)) {
 		l := s.Listeners[id]
 		x.listenersOf[l.LoadBalancerID] = append(x.listenersOf[l.LoadBalancerID], l)
 	}

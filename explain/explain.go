@@ -23,6 +23,7 @@
 package explain
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -308,11 +309,7 @@ func describeENI(eni *core.NetworkInterface) string {
 
 // sortedValues returns a map's values in key order, so walks are stable.
 func sortedValues[V any](m map[string]V) []V {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]V, len(keys))
 	for i, k := range keys {
 		out[i] = m[k]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -330,7 +331,7 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 	}
 
 	// Veths of instances that left the VPC would keep their routes.
-	if names := strings.Join(sortedKeys(keep), ","); fresh || rec.veths != names {
+	if names := strings.Join(slices.Sorted(maps.Keys(keep)), ","); fresh || rec.veths != names {
 		rec.veths = ""
 		r, err := open()
 		if err == nil {
@@ -364,15 +365,6 @@ func sortedAddrs(a []netip.Addr) []netip.Addr {
 	a = slices.Clone(a)
 	slices.SortFunc(a, netip.Addr.Compare)
 	return slices.Compact(a)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Router sysctls. Namespaces inherit IPv4 settings from the host, so the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -68,7 +69,7 @@ func (l *Lab) applyTransit(ctx context.Context, vpcs []VPC, st *Status) {
 		}
 		st.fail(v.ID, errors.Join(l.applyRouterNAT(v, nodes, addrs), l.syncRouterMetrics(v)))
 	}
-	for _, id := range sortedKeys(nodes) {
+	for _, id := range slices.Sorted(maps.Keys(nodes)) {
 		if err := ctx.Err(); err != nil {
 			st.fail(id, err)
 			continue
@@ -105,7 +106,7 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 	if len(rules) == 0 {
 		post = nil
 	}
-	fp := fmt.Sprint(own, rules, post, sortedKeys(linked))
+	fp := fmt.Sprint(own, rules, post, slices.Sorted(maps.Keys(linked)))
 	relink := false
 	for id := range linked {
 		relink = relink || l.rebuilt[id]
@@ -119,7 +120,7 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 		return errors.Join(append(errs, err)...)
 	}
 	defer r.close()
-	for _, id := range sortedKeys(linked) {
+	for _, id := range slices.Sorted(maps.Keys(linked)) {
 		if err := l.ensureTransit(r, v.ID, own, id, addrs[id]); err != nil {
 			return errors.Join(append(errs, fmt.Errorf("lab: transit link %s ↔ %s: %w", v.ID, id, err))...)
 		}
@@ -135,7 +136,7 @@ func (l *Lab) applyRouterNAT(v VPC, nodes map[string]Instance, addrs map[string]
 	for _, e := range eps {
 		live[e.Addr] = true
 	}
-	if keep := fmt.Sprint(sortedKeysOf(live)); l.swept[name] != keep {
+	if keep := fmt.Sprint(slices.SortedFunc(maps.Keys(live), netip.AddrPort.Compare)); l.swept[name] != keep {
 		n, err := r.sweepFlows(func(f *netlink.ConntrackFlow) bool {
 			return fromTransit(f) && !live[origDst(f)]
 		})
@@ -213,15 +214,6 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 		l.log.Info("lab: target flows reset", "node", n.ID, "flows", count)
 	}
 	return nil
-}
-
-func sortedKeysOf(m map[netip.AddrPort]bool) []netip.AddrPort {
-	keys := make([]netip.AddrPort, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, netip.AddrPort.Compare)
-	return keys
 }
 
 func sortedTargets(targets []netip.AddrPort) []netip.AddrPort {

@@ -9,9 +9,10 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,10 +134,10 @@ func (c *collector) endpoints(s *core.Snapshot, emit emitFunc) {
 		endpoints int
 	}
 	services := map[string]*sum{}
-	for _, id := range sortedKeys(s.EndpointServices) {
+	for _, id := range slices.Sorted(maps.Keys(s.EndpointServices)) {
 		services[id] = &sum{}
 	}
-	for _, id := range sortedKeys(s.Endpoints) {
+	for _, id := range slices.Sorted(maps.Keys(s.Endpoints)) {
 		ep := s.Endpoints[id]
 		svc := services[ep.ServiceID]
 		if svc != nil && (ep.State == core.EndpointAvailable || ep.State == core.EndpointPending) {
@@ -163,7 +164,7 @@ func (c *collector) endpoints(s *core.Snapshot, emit emitFunc) {
 			}
 		}
 	}
-	for _, id := range sortedKeys(services) {
+	for _, id := range slices.Sorted(maps.Keys(services)) {
 		svc, sv := services[id], s.EndpointServices[id]
 		l := []string{sv.OwnerID, id}
 		emit(svcActive, float64(svc.ActiveConnections), l...)
@@ -178,7 +179,7 @@ func (c *collector) endpoints(s *core.Snapshot, emit emitFunc) {
 // group's healthy and unhealthy hosts.
 func (c *collector) loadBalancers(s *core.Snapshot, emit emitFunc) {
 	x := s.ELBIndex()
-	for _, id := range sortedKeys(s.LoadBalancers) {
+	for _, id := range slices.Sorted(maps.Keys(s.LoadBalancers)) {
 		lb := s.LoadBalancers[id]
 		dim := dimension(lb)
 		if c.counters != nil {
@@ -204,7 +205,7 @@ func (c *collector) loadBalancers(s *core.Snapshot, emit emitFunc) {
 				groups[tg.ID] = tg
 			}
 		}
-		for _, tgID := range sortedKeys(groups) {
+		for _, tgID := range slices.Sorted(maps.Keys(groups)) {
 			tg := groups[tgID]
 			var healthy, unhealthy int
 			for _, t := range tg.Targets {
@@ -242,13 +243,4 @@ func targetGroupDimension(tg *core.TargetGroup) string {
 		return tg.ARN[i+1:]
 	}
 	return tg.ID
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

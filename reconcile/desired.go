@@ -1,8 +1,10 @@
 package reconcile
 
 import (
+	"maps"
 	"net/netip"
-	"sort"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/privlink/privlink/core"
@@ -42,16 +44,16 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 			nodeLB[n.NetworkInterfaceID] = lb
 		}
 	}
-	for _, vpcID := range sortedKeys(s.VPCs) {
+	for _, vpcID := range slices.Sorted(maps.Keys(s.VPCs)) {
 		vpc := s.VPCs[vpcID]
 		v := lab.VPC{ID: vpc.ID, CIDR: vpc.CIDR, Resolver: vpcResolverAddr(vpc), Firewall: lab.Firewall{Groups: map[string]lab.Group{}}}
-		for _, subID := range sortedKeys(s.Subnets) {
+		for _, subID := range slices.Sorted(maps.Keys(s.Subnets)) {
 			if sub := s.Subnets[subID]; sub.VpcID == vpc.ID {
 				v.RouterAddrs = append(v.RouterAddrs, core.NthAddress(sub.CIDR, 1))
 			}
 		}
 		live := map[string]bool{} // interfaces whose owner is live in the lab
-		for _, instID := range sortedKeys(s.Instances) {
+		for _, instID := range slices.Sorted(maps.Keys(s.Instances)) {
 			in := s.Instances[instID]
 			if in.VpcID != vpc.ID || !labInstance(in) {
 				continue
@@ -68,7 +70,7 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 				UserData: in.UserData,
 			})
 		}
-		for _, eniID := range sortedKeys(s.ENIs) {
+		for _, eniID := range slices.Sorted(maps.Keys(s.ENIs)) {
 			eni := s.ENIs[eniID]
 			if eni.VpcID != vpc.ID {
 				continue
@@ -123,7 +125,7 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 			}
 		}
 		members := groupMembers(s, vpc.ID)
-		for _, sgID := range sortedKeys(s.SecurityGroups) {
+		for _, sgID := range slices.Sorted(maps.Keys(s.SecurityGroups)) {
 			sg := s.SecurityGroups[sgID]
 			if sg.VpcID != vpc.ID {
 				continue
@@ -148,7 +150,7 @@ func desiredLab(s *core.Snapshot, path DataPath) lab.Spec {
 // in the VPC that carry it, for rules whose source is a group.
 func groupMembers(s *core.Snapshot, vpcID string) map[string][]netip.Prefix {
 	m := map[string][]netip.Prefix{}
-	for _, eniID := range sortedKeys(s.ENIs) {
+	for _, eniID := range slices.Sorted(maps.Keys(s.ENIs)) {
 		eni := s.ENIs[eniID]
 		if eni.VpcID != vpcID {
 			continue
@@ -210,7 +212,7 @@ func idleTimeout(l *core.Listener) time.Duration {
 // carries traffic, in a stable order.
 func endpointListeners(s *core.Snapshot, x core.ELBIndex) []epListener {
 	var out []epListener
-	for _, epID := range sortedKeys(s.Endpoints) {
+	for _, epID := range slices.Sorted(maps.Keys(s.Endpoints)) {
 		ep := s.Endpoints[epID]
 		if !endpointCarriesTraffic(ep) {
 			continue
@@ -344,7 +346,7 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 	var cfg dataplane.Config
 	x := s.ELBIndex()
 	usedTG := map[string]*core.LoadBalancer{} // target group ID → a load balancer forwarding to it
-	for _, id := range sortedKeys(s.Listeners) {
+	for _, id := range slices.Sorted(maps.Keys(s.Listeners)) {
 		l := s.Listeners[id]
 		if tg := x.Forward(l); tg != nil {
 			if _, ok := usedTG[tg.ID]; !ok {
@@ -369,7 +371,7 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 			})
 		}
 	}
-	for _, tgID := range sortedKeys(usedTG) {
+	for _, tgID := range slices.Sorted(maps.Keys(usedTG)) {
 		tg, lb := s.TargetGroups[tgID], usedTG[tgID]
 		if tg == nil || lb == nil || len(lb.Nodes) == 0 {
 			continue
@@ -422,21 +424,9 @@ func healthCheck(h core.HealthCheck) dataplane.HealthCheck {
 		HealthyThreshold:   int(h.HealthyThreshold),
 		UnhealthyThreshold: int(h.UnhealthyThreshold),
 	}
-	if h.Port != "" && h.Port != "traffic-port" {
-		var p int
-		for _, c := range h.Port {
-			p = p*10 + int(c-'0')
-		}
+	// Core has checked the port; anything else means the traffic port.
+	if p, err := strconv.ParseUint(h.Port, 10, 16); err == nil && h.Port != core.TrafficPort {
 		hc.Port = uint16(p)
 	}
 	return hc
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

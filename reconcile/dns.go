@@ -2,7 +2,9 @@ package reconcile
 
 import (
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/netns"
@@ -63,7 +65,7 @@ func (d *dnsResolvers) beforeLab(snap *core.Snapshot, names Namer) {
 	if names == nil {
 		return
 	}
-	for _, id := range sortedKeys(snap.VPCs) {
+	for _, id := range slices.Sorted(maps.Keys(snap.VPCs)) {
 		if s := d.servers[id]; s != nil && !s.ns.Mounted() {
 			d.stop(id)
 			continue
@@ -90,7 +92,7 @@ func (d *dnsResolvers) afterLab(snap *core.Snapshot, names Namer) {
 			delete(d.errs, id)
 		}
 	}
-	for _, id := range sortedKeys(snap.VPCs) {
+	for _, id := range slices.Sorted(maps.Keys(snap.VPCs)) {
 		if d.servers[id] == nil {
 			d.listen(snap.VPCs[id], names.RouterNamespace(id), false)
 		}

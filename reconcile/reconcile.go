@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -273,7 +275,7 @@ func (r *Reconciler) logLabErrors(errs map[string]error) {
 func (r *Reconciler) report(ctx context.Context, snap *core.Snapshot, labErrs, failedEndpoints map[string]error) {
 	vpcReady := func(id string) bool { return labErrs[id] == nil }
 
-	for _, id := range sortedKeys(snap.Instances) {
+	for _, id := range slices.Sorted(maps.Keys(snap.Instances)) {
 		in := snap.Instances[id]
 		switch in.State {
 		case core.InstancePending:
@@ -296,14 +298,14 @@ func (r *Reconciler) report(ctx context.Context, snap *core.Snapshot, labErrs, f
 		r.try(err, "instances", "terminated")
 	}
 
-	for _, id := range sortedKeys(snap.LoadBalancers) {
+	for _, id := range slices.Sorted(maps.Keys(snap.LoadBalancers)) {
 		lb := snap.LoadBalancers[id]
 		if lb.State == core.LBProvisioning && vpcReady(lb.VpcID) {
 			r.try(r.cloud.SetLoadBalancerActive(ctx, id), "loadBalancer", id)
 		}
 	}
 
-	for _, id := range sortedKeys(snap.Endpoints) {
+	for _, id := range slices.Sorted(maps.Keys(snap.Endpoints)) {
 		ep := snap.Endpoints[id]
 		switch ep.State {
 		case core.EndpointPending:

@@ -130,7 +130,7 @@ func newBuilder(s *core.Snapshot, region string) *builder {
 		zonesOf: map[string][]*core.HostedZone{}, endpointsOf: map[string][]*core.VpcEndpoint{},
 		enisOf: map[string][]*core.NetworkInterface{},
 	}
-	for _, id := range sortedKeys(s.HostedZones) {
+	for _, id := range slices.Sorted(maps.Keys(s.HostedZones)) {
 		z := s.HostedZones[id]
 		if !z.Private {
 			continue
@@ -139,19 +139,15 @@ func newBuilder(s *core.Snapshot, region string) *builder {
 			b.zonesOf[a.VpcID] = append(b.zonesOf[a.VpcID], z)
 		}
 	}
-	for _, id := range sortedKeys(s.Endpoints) {
+	for _, id := range slices.Sorted(maps.Keys(s.Endpoints)) {
 		ep := s.Endpoints[id]
 		b.endpointsOf[ep.VpcID] = append(b.endpointsOf[ep.VpcID], ep)
 	}
-	for _, id := range sortedKeys(s.ENIs) {
+	for _, id := range slices.Sorted(maps.Keys(s.ENIs)) {
 		eni := s.ENIs[id]
 		b.enisOf[eni.VpcID] = append(b.enisOf[eni.VpcID], eni)
 	}
 	return b
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 // awsZone is a zone of names AWS makes, with an SOA for negative answers.
@@ -206,7 +202,7 @@ func (b *builder) endpointNames(pub zoneSet) {
 		return
 	}
 	z := awsZone(origin)
-	for _, id := range sortedKeys(b.s.Endpoints) {
+	for _, id := range slices.Sorted(maps.Keys(b.s.Endpoints)) {
 		ep := b.s.Endpoints[id]
 		if !endpointLive(ep.State) {
 			continue
@@ -245,7 +241,7 @@ func (b *builder) loadBalancerNames(pub zoneSet) {
 		return
 	}
 	z := awsZone(origin)
-	for _, id := range sortedKeys(b.s.LoadBalancers) {
+	for _, id := range slices.Sorted(maps.Keys(b.s.LoadBalancers)) {
 		lb := b.s.LoadBalancers[id]
 		name, ok := canonical(lb.DNSName)
 		if !ok || lb.DNSName == "" || lb.State == core.LBFailed {
