@@ -33,7 +33,7 @@ type Lab struct {
 	log    *slog.Logger
 	ipPath string // iproute2's ip, which runs user data; "" if missing
 
-	mu sync.Mutex // serialises Apply; guards vpcs, insts and children
+	mu sync.Mutex // serialises Apply; guards vpcs, insts, nats, counted, swept, rebuilt and children
 	// vpcs and insts record what the last Apply realised, so unchanged
 	// objects cost nothing. A missing record means: check the kernel.
 	vpcs  map[string]*vpcRecord
@@ -41,6 +41,9 @@ type Lab struct {
 	// nats records the NAT realised in each router or node namespace:
 	// namespace name → fingerprint.
 	nats map[string]string
+	// counted records the metrics table realised in each router or node
+	// namespace (metrics_linux.go): namespace name → fingerprint.
+	counted map[string]string
 	// swept records, per router or node namespace, what the last sweep of
 	// its flows kept (see sweepFlows). Forget leaves it: a sweep lists the
 	// whole conntrack table, so it runs when what it keeps changes, not on
@@ -79,7 +82,7 @@ func New(cfg Config) (*Lab, error) {
 	return &Lab{
 		cfg: cfg, log: log, ipPath: ipPath,
 		vpcs: map[string]*vpcRecord{}, insts: map[string]string{}, children: map[int]string{},
-		nats: map[string]string{}, swept: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
+		nats: map[string]string{}, counted: map[string]string{}, swept: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
 		rebuilt: map[string]bool{},
 	}, nil
 }
@@ -101,6 +104,7 @@ func (l *Lab) Forget() {
 	clear(l.vpcs)
 	clear(l.insts)
 	clear(l.nats)
+	clear(l.counted)
 }
 
 // Apply converges the lab on spec: it builds what is missing, repairs what
@@ -595,6 +599,7 @@ func (l *Lab) removeInstance(ctx context.Context, id string) error {
 	}
 	delete(l.insts, id)
 	delete(l.nats, name)
+	delete(l.counted, name)
 	delete(l.swept, name)
 	l.log.Info("lab: instance removed", "instance", id, "netns", name)
 	return nil
@@ -611,6 +616,7 @@ func (l *Lab) removeRouter(ctx context.Context, id string) error {
 	}
 	delete(l.vpcs, id)
 	delete(l.nats, name)
+	delete(l.counted, name)
 	delete(l.swept, name)
 	l.log.Info("lab: router removed", "vpc", id, "netns", name)
 	return nil

@@ -59,12 +59,12 @@ func (l *Lab) syncRouterMetrics(v VPC) error {
 	}
 	slices.SortFunc(want, netip.Addr.Compare)
 	want = slices.Compact(want)
-	key := "metrics|" + l.RouterNamespace(v.ID)
+	key := l.RouterNamespace(v.ID)
 	fp := fmt.Sprint(want)
-	if l.nats[key] == fp {
+	if l.counted[key] == fp {
 		return nil
 	}
-	delete(l.nats, key)
+	delete(l.counted, key)
 	r, err := openNS(l.RouterNamespace(v.ID))
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func (l *Lab) syncRouterMetrics(v VPC) error {
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("nftables: metrics of %s: %w", v.ID, err)
 	}
-	l.nats[key] = fp
+	l.counted[key] = fp
 	return nil
 }
 
@@ -180,8 +180,8 @@ var nodeCounters = []string{ctrNew, ctrBytes, ctrRSTClient, ctrRSTTarget}
 
 // ensureNodeMetrics makes the node's metrics table if it is missing.
 func (l *Lab) ensureNodeMetrics(id string) error {
-	key := "metrics|" + l.InstanceNamespace(id)
-	if l.nats[key] != "" && !l.rebuilt[id] {
+	key := l.InstanceNamespace(id)
+	if l.counted[key] != "" && !l.rebuilt[id] {
 		return nil
 	}
 	n, err := openNS(l.InstanceNamespace(id))
@@ -196,7 +196,7 @@ func (l *Lab) ensureNodeMetrics(id string) error {
 	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
 	objs, err := c.GetNamedObjects(t)
 	if err == nil && len(objs) == len(nodeCounters) {
-		l.nats[key] = "made"
+		l.counted[key] = "made"
 		return nil
 	}
 	c.AddTable(t)
@@ -222,7 +222,7 @@ func (l *Lab) ensureNodeMetrics(id string) error {
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("nftables: metrics of node %s: %w", id, err)
 	}
-	l.nats[key] = "made"
+	l.counted[key] = "made"
 	return nil
 }
 
