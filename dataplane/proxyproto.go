@@ -25,26 +25,9 @@ const (
 // flow: command PROXY over TCP/IPv4 from the consumer's client to the
 // endpoint ENI's address and port, with the endpoint ID in AWS's TLV.
 func proxyHeader(client, eni netip.AddrPort, endpointID string) ([]byte, error) {
-	if !client.Addr().Unmap().Is4() || !eni.Addr().Unmap().Is4() {
-		return nil, fmt.Errorf("PROXY header from %s to %s: not IPv4", client, eni)
-	}
-	h := &proxyproto.Header{
-		Version:           2,
-		Command:           proxyproto.PROXY,
-		TransportProtocol: proxyproto.TCPv4,
-		SourceAddr:        net.TCPAddrFromAddrPort(unmap(client)),
-		DestinationAddr:   net.TCPAddrFromAddrPort(unmap(eni)),
-	}
 	value := make([]byte, 0, 1+len(endpointID))
 	value = append(append(value, pp2SubtypeAWSVPCEID), endpointID...)
-	if err := h.SetTLVs([]proxyproto.TLV{{Type: pp2TypeAWS, Value: value}}); err != nil {
-		return nil, fmt.Errorf("PROXY header TLV: %w", err)
-	}
-	b, err := h.Format()
-	if err != nil {
-		return nil, fmt.Errorf("PROXY header from %s to %s: %w", client, eni, err)
-	}
-	return b, nil
+	return formatHeader(proxyproto.PROXY, client, eni, []proxyproto.TLV{{Type: pp2TypeAWS, Value: value}})
 }
 
 // healthCheckHeader returns the PROXY protocol v2 header that starts a
@@ -54,19 +37,29 @@ func proxyHeader(client, eni netip.AddrPort, endpointID string) ([]byte, error) 
 // LOCAL header; ours are the connection's real endpoints, so even a receiver
 // that reads them sees the truth.
 func healthCheckHeader(local, remote netip.AddrPort) ([]byte, error) {
-	if !local.Addr().Unmap().Is4() || !remote.Addr().Unmap().Is4() {
-		return nil, fmt.Errorf("PROXY header from %s to %s: not IPv4", local, remote)
+	return formatHeader(proxyproto.LOCAL, local, remote, nil)
+}
+
+// formatHeader encodes a v2 header over TCP/IPv4 from src to dst.
+func formatHeader(cmd proxyproto.ProtocolVersionAndCommand, src, dst netip.AddrPort, tlvs []proxyproto.TLV) ([]byte, error) {
+	if !src.Addr().Unmap().Is4() || !dst.Addr().Unmap().Is4() {
+		return nil, fmt.Errorf("PROXY header from %s to %s: not IPv4", src, dst)
 	}
 	h := &proxyproto.Header{
 		Version:           2,
-		Command:           proxyproto.LOCAL,
+		Command:           cmd,
 		TransportProtocol: proxyproto.TCPv4,
-		SourceAddr:        net.TCPAddrFromAddrPort(unmap(local)),
-		DestinationAddr:   net.TCPAddrFromAddrPort(unmap(remote)),
+		SourceAddr:        net.TCPAddrFromAddrPort(unmap(src)),
+		DestinationAddr:   net.TCPAddrFromAddrPort(unmap(dst)),
+	}
+	if len(tlvs) > 0 {
+		if err := h.SetTLVs(tlvs); err != nil {
+			return nil, fmt.Errorf("PROXY header TLV: %w", err)
+		}
 	}
 	b, err := h.Format()
 	if err != nil {
-		return nil, fmt.Errorf("PROXY header from %s to %s: %w", local, remote, err)
+		return nil, fmt.Errorf("PROXY header from %s to %s: %w", src, dst, err)
 	}
 	return b, nil
 }
