@@ -221,8 +221,18 @@ func probe(ctx context.Context, spec checkSpec, addr netip.AddrPort) error {
 	if err := c.SetDeadline(deadline); err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
-	defer stop()
+	// When the func has started, wait for it: a probe leaves nothing running
+	// once it returns, so a stopped plane leaves no goroutine behind.
+	moved := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(moved)
+		_ = c.SetDeadline(time.Now())
+	})
+	defer func() {
+		if !stop() {
+			<-moved
+		}
+	}()
 
 	if spec.proxy {
 		local := c.LocalAddr().(*net.TCPAddr).AddrPort()
