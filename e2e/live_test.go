@@ -411,7 +411,10 @@ func TestEndpointsChangeLive(t *testing.T) {
 	})
 
 	t.Run("a source-group reference admits the group's members only", func(t *testing.T) {
+		// As above: the member's admission must come from a ruleset made
+		// after the VPC-wide rule was revoked, not from the one before.
 		ingress(t, true, baseRule)
+		eventually(t, "the member dropped once the VPC-wide rule is revoked", func() bool { return liveBlocked(nsG, at(ipA, liveEcho)) })
 		ingress(t, false, ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(liveRangeLow), ToPort: aws.Int32(liveRangeTop),
 			UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String(clientSG)}}})
 		eventually(t, "the member of "+clientSG+" admitted", func() bool { return liveAdmitted(nsG, at(ipA, liveEcho)) })

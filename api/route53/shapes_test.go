@@ -43,18 +43,21 @@ type modelMember struct {
 	LocationName string `json:"locationName"`
 }
 
-// loadModel reads Route 53's model from the module cache, where
-// internal/awsgen reads models too.
+// loadModel reads Route 53's model from the AWS SDK for Go v1 module, which
+// internal/awsgen reads models from too. go mod download returns its
+// directory, fetching it first on a machine that has never had it.
 func loadModel(t *testing.T) *model {
 	t.Helper()
-	cache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	dl := exec.Command("go", "mod", "download", "-json", "github.com/aws/aws-sdk-go@v1.55.8")
+	dl.Dir = t.TempDir() // outside the module: never edits go.mod or go.sum
+	out, err := dl.Output()
+	var mod struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &mod); err != nil || jerr != nil || mod.Error != "" {
+		t.Fatalf("go mod download github.com/aws/aws-sdk-go@v1.55.8: %v %s %s", err, mod.Error, out)
+	}
+	b, err := os.ReadFile(filepath.Join(mod.Dir, "models/apis/route53/2013-04-01/api-2.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	path := filepath.Join(strings.TrimSpace(string(cache)), "github.com/aws/aws-sdk-go@v1.55.8/models/apis/route53/2013-04-01/api-2.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go mod download github.com/aws/aws-sdk-go@v1.55.8 puts it there)", err)
 	}
 	var m model
 	if err := json.Unmarshal(b, &m); err != nil {
