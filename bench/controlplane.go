@@ -85,6 +85,14 @@ func cpSizesFor(quick bool) cpSizes {
 	}
 }
 
+// The control-plane section's parts; -sections names them one by one, or
+// all of them as "controlplane".
+const (
+	cpPartAccept   = "accept"
+	cpPartSequence = "sequence"
+	cpPartDescribe = "describe"
+)
+
 // cpSeqOps are the calls of one iteration of the sequence, in order.
 var cpSeqOps = []string{"CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "DescribeSecurityGroups",
 	"DescribeVpcs", "DescribeSubnets", "CreateVpcEndpoint", "DescribeVpcEndpoints", "DeleteVpcEndpoints"}
@@ -105,17 +113,24 @@ const (
 // controlPlane measures the section's figures (see the top of this file)
 // and adds their tables to rep. It fails when moto_server is missing: CI
 // runs on this machine's image, which has it.
-func controlPlane(ctx context.Context, e *env, rep *report) error {
+func controlPlane(ctx context.Context, e *env, rep *report, parts []string) error {
 	motoBin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return fmt.Errorf("moto_server is not on PATH: the control-plane figures compare privlink with it (pip install 'moto[server]'): %w", err)
 	}
 	z := cpSizesFor(e.quick)
 
-	e.log.Info("control plane: accept → first byte", "endpoints", z.acceptEndpoints)
-	firstBytes, err := cpMeasureAccept(ctx, e, z.acceptEndpoints)
-	if err != nil {
-		return fmt.Errorf("accept → first byte: %w", err)
+	if slices.Contains(parts, cpPartAccept) {
+		e.log.Info("control plane: accept → first byte", "endpoints", z.acceptEndpoints)
+		firstBytes, err := cpMeasureAccept(ctx, e, z.acceptEndpoints)
+		if err != nil {
+			return fmt.Errorf("accept → first byte: %w", err)
+		}
+		cpAcceptTable(rep, z, firstBytes)
+	}
+	doSeq, doDesc := slices.Contains(parts, cpPartSequence), slices.Contains(parts, cpPartDescribe)
+	if !doSeq && !doDesc {
+		return nil
 	}
 
 	m, err := cpStartMoto(ctx, e, motoBin)
@@ -132,6 +147,9 @@ func controlPlane(ctx context.Context, e *env, rep *report) error {
 	}
 	var seq [2]cpSeqResult
 	for i, sys := range fresh {
+		if !doSeq {
+			break
+		}
 		s, done, err := sys()
 		if err != nil {
 			return err
@@ -146,6 +164,9 @@ func controlPlane(ctx context.Context, e *env, rep *report) error {
 
 	var desc [2]cpDescribeResult
 	for i, sys := range fresh {
+		if !doDesc {
+			break
+		}
 		s, done, err := sys()
 		if err != nil {
 			return err
@@ -163,12 +184,12 @@ func controlPlane(ctx context.Context, e *env, rep *report) error {
 		}
 	}
 
-	cpTables(rep, z, firstBytes, seq, desc)
+	cpAPITable(rep, z, doSeq, doDesc, seq, desc)
 	return nil
 }
 
-// cpTables adds the section's tables to the report.
-func cpTables(rep *report, z cpSizes, firstBytes []time.Duration, seq [2]cpSeqResult, desc [2]cpDescribeResult) {
+// cpAcceptTable adds the accept → first byte table to the report.
+func cpAcceptTable(rep *report, z cpSizes, firstBytes []time.Duration) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	t := rep.table(&table{
 		Title: "Control plane: accept → first byte",
@@ -184,33 +205,52 @@ func cpTables(rep *report, z cpSizes, firstBytes []time.Duration, seq [2]cpSeqRe
 	t.add(&row{Metric: "accept → first byte p99", Unit: "ms", Values: map[string]float64{"privlink": ms(cpPercentile(firstBytes, 0.99))},
 		Target: "≤ 100 ms", Met: func(r *row) bool { return r.Values["privlink"] <= 100 }})
 	t.add(&row{Metric: "accept → first byte max", Unit: "ms", Values: map[string]float64{"privlink": ms(slices.Max(firstBytes))}})
+}
 
+// cpAPITable adds the call-rate table (the parts that ran) to the report.
+func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [2]cpSeqResult, desc [2]cpDescribeResult) {
 	p, m := desc[0], desc[1]
-	intro := fmt.Sprintf("Each system fresh: privlink as `privlink server --no-lab` (the API and the store, no data plane), "+
-		"moto_server on loopback. The SDK for Go v2 is the client of both. "+
-		"**Sequence** (%d calls, every result checked): CreateSecurityGroup, AuthorizeSecurityGroupIngress, "+
-		"DescribeSecurityGroups, DescribeVpcs, DescribeSubnets, CreateVpcEndpoint (to an NLB's endpoint service), "+
-		"DescribeVpcEndpoints, DeleteVpcEndpoints; %d iterations by 1 client, then %d by each of 4 clients (each in its own VPC). "+
-		"**DescribeVpcEndpoints**: endpoints stored by %d concurrent clients across consumer accounts "+
-		"(VPCs per account: %d; endpoints per VPC: %d; AWS's default quotas); one account's whole list (no filter) and one endpoint by ID; "+
-		"calls per second with 4 clients, latency with 1. Endpoints stored: privlink %d, moto %d; one account's list: privlink %d, moto %d. "+
-		"Making accounts is not timed (`privlink accounts create`; moto builds an account's backends on its first call).",
-		cpSeqCalls, z.seqIters, z.seqConcIters, z.fillClients, z.fillVPCs, z.fillPerVPC, p.stored, m.stored, p.listed, m.listed)
-	if m.stored < p.stored {
-		intro += fmt.Sprintf(" moto_server stored fewer endpoints: its fill stopped after its %v budget.", z.motoBudget)
+	intro := "Each system fresh: privlink as `privlink server --no-lab` (the API and the store, no data plane), " +
+		"moto_server on loopback. The SDK for Go v2 is the client of both."
+	if doSeq {
+		intro += fmt.Sprintf(" **Sequence** (%d calls, every result checked): CreateSecurityGroup, AuthorizeSecurityGroupIngress, "+
+			"DescribeSecurityGroups, DescribeVpcs, DescribeSubnets, CreateVpcEndpoint (to an NLB's endpoint service), "+
+			"DescribeVpcEndpoints, DeleteVpcEndpoints; %d iterations by 1 client, then %d by each of 4 clients (each in its own VPC).",
+			cpSeqCalls, z.seqIters, z.seqConcIters)
 	}
-	t = rep.table(&table{
+	if doDesc {
+		intro += fmt.Sprintf(" **DescribeVpcEndpoints**: endpoints stored by %d concurrent clients across consumer accounts "+
+			"(VPCs per account: %d; endpoints per VPC: %d; AWS's default quotas); one account's whole list (no filter) and one endpoint by ID; "+
+			"calls per second with 4 clients, latency with 1. Endpoints stored: privlink %d, moto %d; one account's list: privlink %d, moto %d. "+
+			"Making accounts is not timed (`privlink accounts create`; moto builds an account's backends on its first call).",
+			z.fillClients, z.fillVPCs, z.fillPerVPC, p.stored, m.stored, p.listed, m.listed)
+		if m.stored < p.stored {
+			intro += fmt.Sprintf(" moto_server stored fewer endpoints: its fill stopped after its %v budget.", z.motoBudget)
+		}
+	}
+	t := rep.table(&table{
 		Title:   "Control plane: API call rate, privlink beside moto_server",
 		Intro:   intro,
 		Columns: []string{"privlink", "moto"},
 		Ratios:  [][2]string{{"privlink", "moto"}},
 	})
-	tenfold := func(r *row) bool { return r.Values["privlink"] >= 10*r.Values["moto"] }
 	pair := func(a, b float64) map[string]float64 { return map[string]float64{"privlink": a, "moto": b} }
-	t.add(&row{Metric: "scripted sequence, 1 client", Unit: "calls/s", Higher: true,
-		Values: pair(seq[0].one, seq[1].one), Target: "privlink ≥ 10× moto", Met: tenfold})
-	t.add(&row{Metric: "scripted sequence, 4 clients", Unit: "calls/s", Higher: true,
-		Values: pair(seq[0].four, seq[1].four), Target: "privlink ≥ 10× moto", Met: tenfold})
+	if doSeq {
+		tenfold := func(r *row) bool { return r.Values["privlink"] >= 10*r.Values["moto"] }
+		t.add(&row{Metric: "scripted sequence, 1 client", Unit: "calls/s", Higher: true,
+			Values: pair(seq[0].one, seq[1].one), Target: "privlink ≥ 10× moto", Met: tenfold})
+		t.add(&row{Metric: "scripted sequence, 4 clients", Unit: "calls/s", Higher: true,
+			Values: pair(seq[0].four, seq[1].four), Target: "privlink ≥ 10× moto", Met: tenfold})
+		var ops []string
+		for _, op := range cpSeqOps {
+			ops = append(ops, fmt.Sprintf("%s %.1f / %.1f", op, seq[0].ops.p50(op), seq[1].ops.p50(op)))
+		}
+		rep.Notes = append(rep.Notes, "Scripted sequence, median time per call in ms, privlink / moto (all iterations, 1 and 4 clients): "+
+			strings.Join(ops, "; ")+".")
+	}
+	if !doDesc {
+		return
+	}
 	t.add(&row{Metric: fmt.Sprintf("filling: CreateVpc, CreateSubnet, CreateVpcEndpoint, %d clients", z.fillClients), Unit: "calls/s", Higher: true,
 		Values: pair(p.fillRate, m.fillRate)})
 	under10 := func(r *row) bool { return r.Values["privlink"] <= 10 }
@@ -226,12 +266,6 @@ func cpTables(rep *report, z cpSizes, firstBytes []time.Duration, seq [2]cpSeqRe
 		t.add(&row{Metric: k.what + ", p99", Unit: "ms", Values: pair(k.p.p99, k.m.p99),
 			Target: "privlink ≤ 10 ms", Met: under10})
 	}
-	var ops []string
-	for _, op := range cpSeqOps {
-		ops = append(ops, fmt.Sprintf("%s %.1f / %.1f", op, seq[0].ops.p50(op), seq[1].ops.p50(op)))
-	}
-	rep.Notes = append(rep.Notes, "Scripted sequence, median time per call in ms, privlink / moto (all iterations, 1 and 4 clients): "+
-		strings.Join(ops, "; ")+".")
 	for _, d := range desc {
 		if len(d.curve) == 0 {
 			continue

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,16 +29,18 @@ type env struct {
 	bin   string // the privlink binary
 	self  string // this program, for workers inside instances
 	tmp   string
+	// profiles: where servers write CPU profiles (empty: none).
+	profiles string
 
 	servers []*server
 }
 
-func newEnv(ctx context.Context, log *slog.Logger, bin string, quick bool) (*env, error) {
+func newEnv(ctx context.Context, log *slog.Logger, bin string, quick bool, profiles string) (*env, error) {
 	tmp, err := os.MkdirTemp("", "privlink-bench")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{log: log, quick: quick, bin: bin, tmp: tmp}
+	e := &env{log: log, quick: quick, bin: bin, tmp: tmp, profiles: profiles}
 	if e.bin == "" {
 		e.bin = filepath.Join(tmp, "privlink")
 		log.Info("building privlink", "out", e.bin)
@@ -94,6 +97,14 @@ func (e *env) startServer(ctx context.Context, extra ...string) (*server, error)
 		return nil, err
 	}
 	s := &server{e: e, url: "http://" + addr, dataDir: dir, log: &bytes.Buffer{}}
+	if e.profiles != "" {
+		if err := os.MkdirAll(e.profiles, 0o755); err != nil {
+			return nil, err
+		}
+		prof := filepath.Join(e.profiles, fmt.Sprintf("server-%d.prof", len(e.servers)+1))
+		extra = append(slices.Clip(extra), "--cpuprofile", prof)
+		e.log.Info("profiling the server", "profile", prof, "args", extra)
+	}
 	s.cmd = exec.Command(e.bin, append([]string{"server", "--listen", addr, "--data-dir", dir, "--log-level", "warn"}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {

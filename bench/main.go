@@ -19,6 +19,8 @@
 //
 //	go run ./bench                 # the full run; rewrites BENCHMARKS.md
 //	go run ./bench -quick -out -   # CI's smoke mode: every path moves data, every figure is produced
+//	go run ./bench -sections sequence -server-profile /tmp/prof -out -
+//	                               # one part, with CPU profiles of the servers (go tool pprof)
 //
 // Load generators run inside lab instances as this same program in its
 // hidden `worker` mode, started with `privlink exec`.
@@ -49,8 +51,10 @@ func run() int {
 		bin      = flag.String("privlink", "", "the privlink binary to measure (default: build ./cmd/privlink)")
 		quick    = flag.Bool("quick", false, "smoke mode: tiny sizes and durations; proves every figure is produced, not how fast")
 		out      = flag.String("out", "BENCHMARKS.md", "where to write the report (- for stdout)")
-		sections = flag.String("sections", "dataplane,controlplane,micro", "which sections to run, comma-separated")
-		verbose  = flag.Bool("v", false, "log progress in detail")
+		sections = flag.String("sections", "dataplane,controlplane,micro",
+			"which sections to run, comma-separated; controlplane's parts one by one: accept, sequence, describe")
+		profile = flag.String("server-profile", "", "write a CPU profile of every privlink server started into this directory")
+		verbose = flag.Bool("v", false, "log progress in detail")
 	)
 	flag.Parse()
 	level := slog.LevelInfo
@@ -65,7 +69,7 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env, err := newEnv(ctx, log, *bin, *quick)
+	env, err := newEnv(ctx, log, *bin, *quick, *profile)
 	if err != nil {
 		log.Error("set-up failed", "err", err)
 		return 1
@@ -81,7 +85,9 @@ func run() int {
 		case "dataplane":
 			err = dataPlane(ctx, env, rep)
 		case "controlplane":
-			err = controlPlane(ctx, env, rep)
+			err = controlPlane(ctx, env, rep, []string{cpPartAccept, cpPartSequence, cpPartDescribe})
+		case cpPartAccept, cpPartSequence, cpPartDescribe:
+			err = controlPlane(ctx, env, rep, []string{s})
 		case "micro":
 			err = micro(ctx, env, rep)
 		default:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,7 @@ type serverFlags struct {
 	dataPath      string
 	dnsListen     string
 	dnsListenSet  bool // --dns-listen was given: failing to listen is fatal
+	cpuProfile    string
 }
 
 func newServerCmd() *cobra.Command {
@@ -76,6 +78,9 @@ func newServerCmd() *cobra.Command {
 		"how endpoint flows reach targets: kernel (NAT in the lab's namespaces, no copy) or proxy (a user-space hop)")
 	fl.StringVar(&f.dnsListen, "dns-listen", defaultDNSListen,
 		"IP:port (UDP and TCP) of the lab's public DNS resolver, the view from outside any VPC; empty for none")
+	// For profiling the server under a benchmark (bench -server-profile).
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -85,6 +90,13 @@ func runServer(ctx context.Context, f serverFlags) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	path := reconcile.DataPath(f.dataPath)
 	if path != reconcile.DataPathKernel && path != reconcile.DataPathProxy {
 		return fmt.Errorf("--data-path %q: want %s or %s", f.dataPath, reconcile.DataPathKernel, reconcile.DataPathProxy)
@@ -282,4 +294,20 @@ func (l labInstances) LabInstance(ctx context.Context, caller core.Caller, id st
 			"This server runs without a lab (--no-lab): instances have no namespace to run commands in.")
 	}
 	return l.fabric.InstanceNamespace(id), in.State, nil
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
