@@ -1,11 +1,16 @@
-// Package memstore is an in-memory store.Store: serializable by holding one
-// lock for the whole of each transaction. It keeps a bounded log of recent
+// Package memstore is an in-memory store.Store, for tests and for `privlink
+// server --store memory`. Updates are serializable because each one holds
+// the store's write lock for the whole transaction; reads (Get, List, View)
+// share its read lock, so they run side by side and wait only for an Update
+// in progress. A sorted index of the keys (index.go) makes a prefix List a
+// binary search plus the keys in range. It keeps a bounded log of recent
 // events for watches.
 package memstore
 
 import (
 	"context"
 	"iter"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,9 +26,15 @@ const DefaultHistory = 100000
 type Store struct {
 	history int
 
-	mu sync.Mutex // guards every field below
-	// data holds the current value of every key.
+	// mu guards every field below. Update and Close hold it for writing;
+	// Get, List, View and watches hold it for reading.
+	mu sync.RWMutex
+	// data holds the current value of every key. Stored values are never
+	// changed in place: Update stores fresh copies, so readers may share
+	// them.
 	data map[string]store.KV
+	// keys indexes the keys of data in order.
+	keys index
 	rev  int64
 	// log holds the most recent events in revision order; firstRev is the
 	// oldest revision a watch can start after.
@@ -40,13 +51,18 @@ type logEntry struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{history: DefaultHistory, data: map[string]store.KV{}, changed: make(chan struct{})}
+	return &Store{
+		history: DefaultHistory,
+		data:    map[string]store.KV{},
+		keys:    index{max: defaultChunk},
+		changed: make(chan struct{}),
+	}
 }
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, key string) (store.KV, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
 		return store.KV{}, false, store.ErrClosed
 	}
@@ -56,8 +72,8 @@ func (s *Store) Get(ctx context.Context, key string) (store.KV, bool, error) {
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
 		return nil, 0, store.ErrClosed
 	}
@@ -74,16 +90,21 @@ func (s *Store) listLocked(prefix string) []store.KV {
 	return out
 }
 
-// listSharedLocked is listLocked with the stored values themselves, which
-// are never changed in place: Update stores fresh copies.
+// listSharedLocked is listLocked with the stored values themselves.
 func (s *Store) listSharedLocked(prefix string) []store.KV {
-	var out []store.KV
-	for k, kv := range s.data {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, kv)
-		}
+	// Counting first costs a comparison per key and saves growing the
+	// slice, which costs more.
+	n := 0
+	for range s.keys.withPrefix(prefix) {
+		n++
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	if n == 0 {
+		return nil
+	}
+	out := make([]store.KV, 0, n)
+	for k := range s.keys.withPrefix(prefix) {
+		out = append(out, s.data[k])
+	}
 	return out
 }
 
@@ -109,19 +130,24 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 	for k := range tx.writes {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		v := tx.writes[k]
+		_, existed := s.data[k]
 		var ev store.Event
 		if v == nil {
-			if _, ok := s.data[k]; !ok {
+			if !existed {
 				continue
 			}
 			delete(s.data, k)
+			s.keys.delete(k)
 			ev = store.Event{Type: store.EventDelete, KV: store.KV{Key: k, ModRevision: s.rev}}
 		} else {
 			kv := store.KV{Key: k, Value: *v, ModRevision: s.rev}
 			s.data[k] = kv
+			if !existed {
+				s.keys.insert(k)
+			}
 			ev = store.Event{Type: store.EventPut, KV: kv}
 		}
 		s.log = append(s.log, logEntry{rev: s.rev, ev: ev})
@@ -137,14 +163,14 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 	return s.rev, nil
 }
 
-// View implements store.Store. It holds the store's lock while fn runs, so
-// fn sees the latest commit and no other.
+// View implements store.Store. It holds the store's read lock while fn
+// runs, so fn sees the latest commit and no other.
 func (s *Store) View(ctx context.Context, fn func(store.ReadTx) error) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
 		return 0, store.ErrClosed
 	}
@@ -154,7 +180,7 @@ func (s *Store) View(ctx context.Context, fn func(store.ReadTx) error) (int64, e
 	return s.rev, nil
 }
 
-// readTx reads the store under its lock, sharing the stored values.
+// readTx reads the store under its read lock, sharing the stored values.
 type readTx struct{ s *Store }
 
 func (r readTx) Get(key string) (store.KV, bool, error) {
@@ -168,8 +194,8 @@ func (r readTx) List(prefix string) ([]store.KV, error) {
 
 func (r readTx) Scan(prefix string) iter.Seq2[store.KV, error] {
 	return func(yield func(store.KV, error) bool) {
-		for _, kv := range r.s.listSharedLocked(prefix) {
-			if !yield(kv, nil) {
+		for k := range r.s.keys.withPrefix(prefix) {
+			if !yield(r.s.data[k], nil) {
 				return
 			}
 		}
@@ -178,9 +204,9 @@ func (r readTx) Scan(prefix string) iter.Seq2[store.KV, error] {
 
 // Watch implements store.Store.
 func (s *Store) Watch(ctx context.Context, prefix string, rev int64) <-chan store.WatchResponse {
-	s.mu.Lock()
+	s.mu.RLock()
 	closed := s.closed
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if closed {
 		ch := make(chan store.WatchResponse, 1)
 		ch <- store.WatchResponse{Err: store.ErrClosed}
@@ -192,13 +218,13 @@ func (s *Store) Watch(ctx context.Context, prefix string, rev int64) <-chan stor
 		defer close(ch)
 		next := rev
 		for {
-			s.mu.Lock()
+			s.mu.RLock()
 			if s.closed {
-				s.mu.Unlock()
+				s.mu.RUnlock()
 				return
 			}
 			if next < s.firstRev {
-				s.mu.Unlock()
+				s.mu.RUnlock()
 				select {
 				case ch <- store.WatchResponse{Err: store.ErrCompacted}:
 				case <-ctx.Done():
@@ -214,7 +240,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, rev int64) <-chan stor
 				}
 			}
 			cur, changed := s.rev, s.changed
-			s.mu.Unlock()
+			s.mu.RUnlock()
 			if len(evs) > 0 {
 				select {
 				case ch <- store.WatchResponse{Revision: evs[len(evs)-1].KV.ModRevision, Events: evs}:
@@ -244,6 +270,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// tx is an Update's view: the store, read under its write lock, and the
+// transaction's pending writes.
 type tx struct {
 	s *Store
 	// writes holds pending values; a nil pointer is a delete.
@@ -263,28 +291,33 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 
 func (t *tx) List(prefix string) ([]store.KV, error) {
 	base := t.s.listLocked(prefix)
-	if len(t.writes) == 0 {
+	var written []string
+	for k := range t.writes {
+		if strings.HasPrefix(k, prefix) {
+			written = append(written, k)
+		}
+	}
+	if len(written) == 0 {
 		return base, nil
 	}
-	m := make(map[string]store.KV, len(base))
-	for _, kv := range base {
-		m[kv.Key] = kv
-	}
-	for k, v := range t.writes {
-		if !strings.HasPrefix(k, prefix) {
+	slices.Sort(written)
+	// Merge the snapshot's keys with the transaction's writes, which win.
+	out := make([]store.KV, 0, len(base)+len(written))
+	for len(base) > 0 || len(written) > 0 {
+		if len(written) == 0 || len(base) > 0 && base[0].Key < written[0] {
+			out = append(out, base[0])
+			base = base[1:]
 			continue
 		}
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = store.KV{Key: k, Value: append([]byte(nil), *v...)}
+		k := written[0]
+		written = written[1:]
+		if len(base) > 0 && base[0].Key == k {
+			base = base[1:]
+		}
+		if v := t.writes[k]; v != nil {
+			out = append(out, store.KV{Key: k, Value: append([]byte(nil), *v...)})
 		}
 	}
-	out := make([]store.KV, 0, len(m))
-	for _, kv := range m {
-		out = append(out, kv)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }
 
