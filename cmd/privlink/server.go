@@ -25,11 +25,14 @@ import (
 	"github.com/privlink/privlink/api/route53"
 	"github.com/privlink/privlink/core"
 	"github.com/privlink/privlink/dataplane"
+	"github.com/privlink/privlink/internal/dirlock"
 	"github.com/privlink/privlink/lab"
 	"github.com/privlink/privlink/metrics"
 	"github.com/privlink/privlink/reconcile"
 	"github.com/privlink/privlink/resolver"
+	"github.com/privlink/privlink/store"
 	"github.com/privlink/privlink/store/etcdstore"
+	"github.com/privlink/privlink/store/memstore"
 )
 
 const defaultDataDir = "/var/lib/privlink"
@@ -39,10 +42,17 @@ const defaultDataDir = "/var/lib/privlink"
 // local resolver) and 5353 (mDNS).
 const defaultDNSListen = "127.0.0.1:4553"
 
+// The values of --store.
+const (
+	storeEtcd   = "etcd"   // an embedded etcd member in the data dir, or --etcd-endpoints
+	storeMemory = "memory" // memstore: nothing kept, state ends with the server
+)
+
 type serverFlags struct {
 	listen        string
 	dataDir       string
 	region        string
+	store         string
 	etcdEndpoints []string
 	noLab         bool
 	noBootstrap   bool
@@ -68,9 +78,11 @@ func newServerCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:4580", "address to serve the AWS APIs on")
-	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory for the embedded etcd member and lab state")
+	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory for lab state and (with --store etcd) the embedded etcd member")
 	fl.StringVar(&f.region, "region", "us-east-1", "the AWS region this server plays")
-	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "use this etcd cluster instead of an embedded member")
+	fl.StringVar(&f.store, "store", storeEtcd,
+		"where state lives: etcd (an embedded member in the data dir, or the cluster of --etcd-endpoints) or memory (in this process only: state ends with the server)")
+	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "use this etcd cluster instead of an embedded member (--store etcd only)")
 	fl.BoolVar(&f.noLab, "no-lab", false, "serve the APIs only: no namespaces, no data plane (no root needed)")
 	fl.BoolVar(&f.noBootstrap, "no-bootstrap", false, "do not create the bootstrap account (000000000000, key test/test)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -101,6 +113,9 @@ func runServer(ctx context.Context, f serverFlags) error {
 	if path != reconcile.DataPathKernel && path != reconcile.DataPathProxy {
 		return fmt.Errorf("--data-path %q: want %s or %s", f.dataPath, reconcile.DataPathKernel, reconcile.DataPathProxy)
 	}
+	if err := checkStoreFlags(f); err != nil {
+		return err
+	}
 
 	if !f.noLab {
 		if err := lab.Check(); err != nil {
@@ -112,8 +127,23 @@ func runServer(ctx context.Context, f serverFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	// A memory store without a lab keeps nothing on disk, so it needs no
+	// data dir (nor the right to create the default one).
+	usesDataDir := f.store == storeEtcd || !f.noLab
+	if usesDataDir {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+	}
+	if !f.noLab {
+		// The lab's namespaces are named for the data dir: two servers on
+		// one data dir would tear down each other's. The embedded etcd
+		// member's own lock covers only --store etcd without a cluster.
+		unlock, err := lockDataDir(dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -121,11 +151,7 @@ func runServer(ctx context.Context, f serverFlags) error {
 	}
 	defer ln.Close()
 
-	st, err := etcdstore.Open(ctx, etcdstore.Config{
-		DataDir:   filepath.Join(dataDir, "etcd"),
-		Endpoints: f.etcdEndpoints,
-		Logger:    log,
-	})
+	st, err := openStore(ctx, f, dataDir, log)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -229,7 +255,7 @@ func runServer(ctx context.Context, f serverFlags) error {
   DNS:           %s
   bootstrap:     account %s, AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
 Try: aws --endpoint-url %s --region %s ec2 describe-availability-zones
-`, version, f.region, endpoint, endpoint, dataDir, storeDesc(f.etcdEndpoints), labState, dnsState,
+`, version, f.region, endpoint, endpoint, dataDirDesc(dataDir, usesDataDir), storeDesc(f), labState, dnsState,
 		core.BootstrapAccountID, core.BootstrapAccessKey, core.BootstrapSecretKey, endpoint, f.region)
 
 	select {
@@ -270,11 +296,72 @@ func startPublicDNS(src *resolver.Source, f serverFlags, log *slog.Logger) (*res
 	return nil, fmt.Sprintf("public resolver off (%s is taken; choose another with --dns-listen)", f.dnsListen), nil
 }
 
-func storeDesc(endpoints []string) string {
-	if len(endpoints) > 0 {
-		return "etcd cluster " + strings.Join(endpoints, ",")
+// checkStoreFlags checks --store and the flags that go with it.
+func checkStoreFlags(f serverFlags) error {
+	switch f.store {
+	case storeEtcd:
+	case storeMemory:
+		if len(f.etcdEndpoints) > 0 {
+			return errors.New("--store memory keeps state in this process and uses no etcd: " +
+				"drop --etcd-endpoints, or use --store etcd to keep state in that cluster")
+		}
+	default:
+		return fmt.Errorf("--store %q: want %s (state kept in etcd) or %s (state kept in this process, gone when it ends)",
+			f.store, storeEtcd, storeMemory)
+	}
+	return nil
+}
+
+// openStore opens the store --store names. The memory store keeps nothing
+// on disk: if the data dir holds an etcd member from an earlier run, its
+// state is left alone, unused, and the lab is rebuilt from empty (its
+// namespaces from that run are removed by the first pass).
+func openStore(ctx context.Context, f serverFlags, dataDir string, log *slog.Logger) (store.Store, error) {
+	etcdDir := filepath.Join(dataDir, "etcd")
+	if f.store == storeMemory {
+		if _, err := os.Stat(etcdDir); err == nil {
+			log.Warn("the data dir holds an etcd store that --store memory does not use; run with --store etcd to serve its state again",
+				"dir", etcdDir)
+		}
+		return memstore.New(), nil
+	}
+	return etcdstore.Open(ctx, etcdstore.Config{
+		DataDir:   etcdDir,
+		Endpoints: f.etcdEndpoints,
+		Logger:    log,
+	})
+}
+
+// storeDesc is the banner's account of the store.
+func storeDesc(f serverFlags) string {
+	switch {
+	case f.store == storeMemory:
+		return "in memory (--store memory): state ends with the server"
+	case len(f.etcdEndpoints) > 0:
+		return "etcd cluster " + strings.Join(f.etcdEndpoints, ",")
 	}
 	return "embedded etcd member"
+}
+
+func dataDirDesc(dir string, used bool) string {
+	if !used {
+		return "none (--store memory --no-lab keeps nothing on disk)"
+	}
+	return dir
+}
+
+// lockDataDir takes an exclusive flock on the data dir's privlink.lock, so
+// that a second server on the same data dir fails at once. The kernel drops
+// the lock when the process ends.
+func lockDataDir(dir string) (unlock func(), err error) {
+	f, err := dirlock.Lock(dir)
+	if errors.Is(err, dirlock.ErrInUse) {
+		return nil, fmt.Errorf("data dir %s is in use by another privlink server (its lab is named for the data dir); give this one its own --data-dir", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // labInstances tells `privlink exec` which namespace an instance runs in.

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
+
+	"github.com/privlink/privlink/internal/dirlock"
 )
 
 // memberName and memberPeerHost identify the embedded member in etcd's
@@ -104,17 +104,12 @@ func (s *Store) startMember(ctx context.Context, cfg Config, zl *zap.Logger) (er
 // (or a second Open in this one) fails at once instead of blocking on
 // etcd's own file locks. The kernel drops the lock when the process dies.
 func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, "privlink.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("etcdstore: lock data dir: %w", err)
+	f, err := dirlock.Lock(dir)
+	if errors.Is(err, dirlock.ErrInUse) {
+		return nil, fmt.Errorf("etcdstore: data dir %s is in use by another store", dir)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("etcdstore: data dir %s is in use by another store", dir)
-		}
-		return nil, fmt.Errorf("etcdstore: lock data dir %s: %w", dir, err)
+	if err != nil {
+		return nil, fmt.Errorf("etcdstore: %w", err)
 	}
 	return f, nil
 }
