@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"slices"
 	"strings"
@@ -139,13 +140,14 @@ func controlPlane(ctx context.Context, e *env, rep *report, parts []string) erro
 	}
 	defer m.stop()
 
-	// Each measurement gets fresh systems: a new API-only privlink server,
-	// moto_server reset.
-	fresh := []func() (cpSystem, func(), error){
-		func() (cpSystem, func(), error) { return cpPrivlink(ctx, e) },
+	// Each measurement gets fresh systems: a new API-only privlink server
+	// on each store, moto_server reset. The order is cpSys's.
+	fresh := [cpSystems]func() (cpSystem, func(), error){
+		func() (cpSystem, func(), error) { return cpPrivlink(ctx, e, "etcd") },
+		func() (cpSystem, func(), error) { return cpPrivlink(ctx, e, "memory") },
 		func() (cpSystem, func(), error) { return m.system(ctx) },
 	}
-	var seq [2]cpSeqResult
+	var seq [cpSystems]cpSeqResult
 	for i, sys := range fresh {
 		if !doSeq {
 			break
@@ -162,7 +164,7 @@ func controlPlane(ctx context.Context, e *env, rep *report, parts []string) erro
 		}
 	}
 
-	var desc [2]cpDescribeResult
+	var desc [cpSystems]cpDescribeResult
 	for i, sys := range fresh {
 		if !doDesc {
 			break
@@ -172,7 +174,7 @@ func controlPlane(ctx context.Context, e *env, rep *report, parts []string) erro
 			return err
 		}
 		budget := z.privlinkBudget
-		if s.name == "moto" {
+		if i == cpMotoServer {
 			budget = z.motoBudget
 		}
 		e.log.Info("control plane: DescribeVpcEndpoints", "system", s.name,
@@ -208,10 +210,11 @@ func cpAcceptTable(rep *report, z cpSizes, firstBytes []time.Duration) {
 }
 
 // cpAPITable adds the call-rate table (the parts that ran) to the report.
-func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [2]cpSeqResult, desc [2]cpDescribeResult) {
-	p, m := desc[0], desc[1]
-	intro := "Each system fresh: privlink as `privlink server --no-lab` (the API and the store, no data plane), " +
-		"moto_server on loopback. The SDK for Go v2 is the client of both."
+func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [cpSystems]cpSeqResult, desc [cpSystems]cpDescribeResult) {
+	p, pm, m := desc[cpEtcd], desc[cpMemory], desc[cpMotoServer]
+	intro := "Each system fresh: privlink as `privlink server --no-lab` (the API and the store, no data plane) on its default " +
+		"store (an embedded etcd member, every write on disk before it is answered) and again with `--store memory` " +
+		"(rows marked so), moto_server on loopback. The SDK for Go v2 is the client of all."
 	if doSeq {
 		intro += fmt.Sprintf(" **Sequence** (%d calls, every result checked): CreateSecurityGroup, AuthorizeSecurityGroupIngress, "+
 			"DescribeSecurityGroups, DescribeVpcs, DescribeSubnets, CreateVpcEndpoint (to an NLB's endpoint service), "+
@@ -221,9 +224,10 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [2]cpSeqResult, 
 	if doDesc {
 		intro += fmt.Sprintf(" **DescribeVpcEndpoints**: endpoints stored by %d concurrent clients across consumer accounts "+
 			"(VPCs per account: %d; endpoints per VPC: %d; AWS's default quotas); one account's whole list (no filter) and one endpoint by ID; "+
-			"calls per second with 4 clients, latency with 1. Endpoints stored: privlink %d, moto %d; one account's list: privlink %d, moto %d. "+
+			"calls per second with 4 clients, latency with 1. Endpoints stored: privlink %d (memory store: %d), moto %d; "+
+			"one account's list: privlink %d, moto %d. "+
 			"Making accounts is not timed (`privlink accounts create`; moto builds an account's backends on its first call).",
-			z.fillClients, z.fillVPCs, z.fillPerVPC, p.stored, m.stored, p.listed, m.listed)
+			z.fillClients, z.fillVPCs, z.fillPerVPC, p.stored, pm.stored, m.stored, p.listed, m.listed)
 		if m.stored < p.stored {
 			intro += fmt.Sprintf(" moto_server stored fewer endpoints: its fill stopped after its %v budget.", z.motoBudget)
 		}
@@ -235,37 +239,62 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [2]cpSeqResult, 
 		Ratios:  [][2]string{{"privlink", "moto"}},
 	})
 	pair := func(a, b float64) map[string]float64 { return map[string]float64{"privlink": a, "moto": b} }
+	const memory = ", --store memory"
 	if doSeq {
 		tenfold := func(r *row) bool { return r.Values["privlink"] >= 10*r.Values["moto"] }
-		t.add(&row{Metric: "scripted sequence, 1 client", Unit: "calls/s", Higher: true,
-			Values: pair(seq[0].one, seq[1].one), Target: "privlink ≥ 10× moto", Met: tenfold})
-		t.add(&row{Metric: "scripted sequence, 4 clients", Unit: "calls/s", Higher: true,
-			Values: pair(seq[0].four, seq[1].four), Target: "privlink ≥ 10× moto", Met: tenfold})
+		mo := seq[cpMotoServer]
+		for _, st := range []struct {
+			suffix string
+			r      cpSeqResult
+		}{{"", seq[cpEtcd]}, {memory, seq[cpMemory]}} {
+			t.add(&row{Metric: "scripted sequence, 1 client" + st.suffix, Unit: "calls/s", Higher: true,
+				Values: pair(st.r.one, mo.one), Target: "privlink ≥ 10× moto", Met: tenfold})
+			t.add(&row{Metric: "scripted sequence, 4 clients" + st.suffix, Unit: "calls/s", Higher: true,
+				Values: pair(st.r.four, mo.four), Target: "privlink ≥ 10× moto", Met: tenfold})
+		}
 		var ops []string
 		for _, op := range cpSeqOps {
-			ops = append(ops, fmt.Sprintf("%s %.1f / %.1f", op, seq[0].ops.p50(op), seq[1].ops.p50(op)))
+			ops = append(ops, fmt.Sprintf("%s %.1f / %.1f / %.1f", op, seq[cpEtcd].ops.p50(op), seq[cpMemory].ops.p50(op), mo.ops.p50(op)))
 		}
-		rep.Notes = append(rep.Notes, "Scripted sequence, median time per call in ms, privlink / moto (all iterations, 1 and 4 clients): "+
-			strings.Join(ops, "; ")+".")
+		rep.Notes = append(rep.Notes, "Scripted sequence, median time per call in ms, privlink / privlink --store memory / moto "+
+			"(all iterations, 1 and 4 clients): "+strings.Join(ops, "; ")+".")
 	}
 	if !doDesc {
 		return
 	}
 	t.add(&row{Metric: fmt.Sprintf("filling: CreateVpc, CreateSubnet, CreateVpcEndpoint, %d clients", z.fillClients), Unit: "calls/s", Higher: true,
 		Values: pair(p.fillRate, m.fillRate)})
+	t.add(&row{Metric: fmt.Sprintf("filling: CreateVpc, CreateSubnet, CreateVpcEndpoint, %d clients%s", z.fillClients, memory), Unit: "calls/s", Higher: true,
+		Values: pair(pm.fillRate, m.fillRate)})
 	under10 := func(r *row) bool { return r.Values["privlink"] <= 10 }
 	for _, k := range []struct {
 		what string
 		p, m cpLoadResult
+		rate bool
+		p50  bool
 	}{
-		{"DescribeVpcEndpoints, one account's list", p.all, m.all},
-		{"DescribeVpcEndpoints, one ID", p.one, m.one},
+		{"DescribeVpcEndpoints, one account's list", p.all, m.all, true, true},
+		{"DescribeVpcEndpoints, one account's list, the server alone (raw HTTP)", p.raw, m.raw, false, true},
+		{"DescribeVpcEndpoints, one account's list, the SDK alone (canned answer)", p.canned, m.canned, false, true},
+		{"DescribeVpcEndpoints, one ID", p.one, m.one, true, true},
+		{"DescribeVpcEndpoints, one account's list" + memory, pm.all, m.all, true, false},
+		{"DescribeVpcEndpoints, one account's list, the server alone (raw HTTP)" + memory, pm.raw, m.raw, false, false},
+		{"DescribeVpcEndpoints, one ID" + memory, pm.one, m.one, true, false},
 	} {
-		t.add(&row{Metric: k.what + ", 4 clients", Unit: "calls/s", Higher: true, Values: pair(k.p.rate, k.m.rate)})
-		t.add(&row{Metric: k.what + ", p50", Unit: "ms", Values: pair(k.p.p50, k.m.p50)})
+		if k.rate {
+			t.add(&row{Metric: k.what + ", 4 clients", Unit: "calls/s", Higher: true, Values: pair(k.p.rate, k.m.rate)})
+		}
+		if k.p50 {
+			t.add(&row{Metric: k.what + ", p50", Unit: "ms", Values: pair(k.p.p50, k.m.p50)})
+		}
 		t.add(&row{Metric: k.what + ", p99", Unit: "ms", Values: pair(k.p.p99, k.m.p99),
 			Target: "privlink ≤ 10 ms", Met: under10})
 	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("One account's list is an answer of %d bytes from privlink and %d from moto. "+
+		"Its time splits in two: the server alone is the SDK's signed request sent again by a plain HTTP client that reads the "+
+		"answer whole and decodes nothing; the SDK alone is the SDK's call answered with the same bytes by a server in the "+
+		"benchmark's own process, which does no work. The SDK's part is the same for any server that sends the same answer.",
+		p.listBytes, m.listBytes))
 	for _, d := range desc {
 		if len(d.curve) == 0 {
 			continue
@@ -282,9 +311,11 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [2]cpSeqResult, 
 			"filling it stopped after %v. moto keeps each account's resources apart, so one account's list (%d endpoints) is what its call walks either way.",
 			m.stored, p.stored, z.motoBudget, m.listed))
 	}
-	if p.stored < z.fillAccounts*z.fillVPCs*z.fillPerVPC {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("privlink's DescribeVpcEndpoints was measured with %d endpoints stored, not %d: "+
-			"filling it stopped after %v.", p.stored, z.fillAccounts*z.fillVPCs*z.fillPerVPC, z.privlinkBudget))
+	for _, d := range []cpDescribeResult{p, pm} {
+		if d.stored < z.fillAccounts*z.fillVPCs*z.fillPerVPC {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s's DescribeVpcEndpoints was measured with %d endpoints stored, not %d: "+
+				"filling it stopped after %v.", d.name, d.stored, z.fillAccounts*z.fillVPCs*z.fillPerVPC, z.privlinkBudget))
+		}
 	}
 }
 
@@ -306,14 +337,24 @@ type cpSystem struct {
 	account func(ctx context.Context) (aws.Config, error)
 }
 
-// cpPrivlink starts a fresh API-only privlink server; done stops it.
-func cpPrivlink(ctx context.Context, e *env) (cpSystem, func(), error) {
-	s, err := e.startServer(ctx, "--no-lab")
+// The systems the API calls are measured on, in the order of the arrays
+// that hold their results.
+const (
+	cpEtcd       = iota // privlink's default store: an embedded etcd member
+	cpMemory            // privlink --store memory
+	cpMotoServer        // moto_server
+	cpSystems
+)
+
+// cpPrivlink starts a fresh API-only privlink server on the store (etcd or
+// memory); done stops it.
+func cpPrivlink(ctx context.Context, e *env, st string) (cpSystem, func(), error) {
+	s, err := e.startServer(ctx, "--no-lab", "--store", st)
 	if err != nil {
-		return cpSystem{}, nil, fmt.Errorf("start privlink --no-lab: %w", err)
+		return cpSystem{}, nil, fmt.Errorf("start privlink --no-lab --store %s: %w", st, err)
 	}
 	return cpSystem{
-		name:     "privlink",
+		name:     "privlink --store " + st,
 		provider: s.config(bootstrap),
 		account: func(ctx context.Context) (aws.Config, error) {
 			a, err := s.createAccount(ctx)
@@ -553,6 +594,90 @@ func cpPoll(ctx context.Context, what string, interval, timeout time.Duration, f
 // cpEndpointUnderTest is an endpoint waiting for acceptance and the address
 // its probe dials.
 type cpEndpointUnderTest struct{ id, target string }
+
+// cpSplitList captures the SDK's DescribeVpcEndpoints of cfg's whole list
+// (want endpoints) and its answer, and returns two calls that split its
+// time: raw sends the captured signed request with a plain HTTP client and
+// reads the answer whole (the server's time, nothing decoded); canned runs
+// the SDK against a local server that answers with the captured bytes (the
+// SDK's own time). stop closes the canned server.
+func cpSplitList(ctx context.Context, cfg aws.Config, want int) (raw, canned func(context.Context) error, size int, stop func(), err error) {
+	var (
+		req  *http.Request
+		body []byte // the request's
+		ans  []byte // the answer's
+	)
+	next := cfg.HTTPClient
+	capture := cfg.Copy()
+	capture.HTTPClient = cpDoFunc(func(r *http.Request) (*http.Response, error) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		req, body = r.Clone(context.Background()), b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		resp, err := next.Do(r)
+		if err != nil {
+			return nil, err
+		}
+		ans, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(ans))
+		return resp, err
+	})
+	out, err := ec2.NewFromConfig(capture).DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
+	if err != nil {
+		return nil, nil, 0, nil, fmt.Errorf("DescribeVpcEndpoints: %w", err)
+	}
+	if len(out.VpcEndpoints) != want {
+		return nil, nil, 0, nil, fmt.Errorf("DescribeVpcEndpoints listed %d endpoints, want %d", len(out.VpcEndpoints), want)
+	}
+	items := []byte("<vpcEndpointId>")
+	raw = func(ctx context.Context) error {
+		r := req.Clone(ctx)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		resp, err := next.Do(r)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return err
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("replayed DescribeVpcEndpoints: %s: %.200s", resp.Status, b)
+		case bytes.Count(b, items) != want:
+			return fmt.Errorf("replayed DescribeVpcEndpoints listed %d endpoints, want %d", bytes.Count(b, items), want)
+		}
+		return nil
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+		_, _ = w.Write(ans)
+	}))
+	local := cfg.Copy()
+	local.BaseEndpoint = aws.String(srv.URL)
+	local.HTTPClient = &http.Client{Transport: querytest.BufferBodies(&http.Transport{MaxIdleConnsPerHost: 64})}
+	c := ec2.NewFromConfig(local)
+	canned = func(ctx context.Context) error {
+		out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
+		if err != nil {
+			return err
+		}
+		if len(out.VpcEndpoints) != want {
+			return fmt.Errorf("canned DescribeVpcEndpoints listed %d endpoints, want %d", len(out.VpcEndpoints), want)
+		}
+		return nil
+	}
+	return raw, canned, len(ans), srv.Close, nil
+}
+
+// cpDoFunc is an aws.HTTPClient made of a function.
+type cpDoFunc func(*http.Request) (*http.Response, error)
+
+func (f cpDoFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
 // cpMeasureAccept builds the topology on a lab server and returns each
 // endpoint's accept → first byte time.
@@ -1032,6 +1157,10 @@ type cpDescribeResult struct {
 	fillRate float64 // calls per second while filling
 	curve    []cpFillSample
 	all, one cpLoadResult
+	// raw is one account's list read by a plain HTTP client (the server's
+	// time), canned the SDK decoding the same answer from a local server.
+	raw, canned cpLoadResult
+	listBytes   int
 }
 
 // cpFillSample is the fill's call rate in the 15 s before stored endpoints
@@ -1057,11 +1186,15 @@ func cpRunDescribe(ctx context.Context, e *env, s cpSystem, z cpSizes, budget ti
 	}
 
 	accounts := make([]*ec2.Client, z.fillAccounts)
+	var firstCfg aws.Config // accounts[0]'s, whose list is measured
 	if err := cpParallel(ctx, z.fillClients, func(ctx context.Context, w int) error {
 		for a := w; a < len(accounts); a += z.fillClients {
 			cfg, err := s.account(ctx)
 			if err != nil {
 				return err
+			}
+			if a == 0 {
+				firstCfg = cfg
 			}
 			accounts[a] = ec2.NewFromConfig(cfg)
 		}
@@ -1197,6 +1330,21 @@ func cpRunDescribe(ctx context.Context, e *env, s cpSystem, z cpSizes, budget ti
 		return res, err
 	}
 	if res.one, err = cpMeasure(ctx, z, byID); err != nil {
+		return res, err
+	}
+	// Where the list's time goes: the server alone (its answer read whole,
+	// nothing decoded), and the SDK alone (the same answer from a canned
+	// local server).
+	raw, canned, size, stop, err := cpSplitList(ctx, firstCfg, res.listed)
+	if err != nil {
+		return res, err
+	}
+	defer stop()
+	res.listBytes = size
+	if res.raw, err = cpMeasure(ctx, z, raw); err != nil {
+		return res, err
+	}
+	if res.canned, err = cpMeasure(ctx, z, canned); err != nil {
 		return res, err
 	}
 	e.log.Info("DescribeVpcEndpoints", "system", s.name, "list calls/s", int(res.all.rate), "list p99 ms", res.all.p99,
