@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,61 +30,8 @@ type dnsServer struct {
 // and a data dir named pld-dns-…, and removes its lab when the test ends.
 func startDNSServer(t *testing.T) *dnsServer {
 	t.Helper()
-	requireRoot(t)
-	dir, err := os.MkdirTemp("", "pld-dns-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := func(network string) string {
-		if network == "udp" {
-			c, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			return c.LocalAddr().String()
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().String()
-	}
-	s := &dnsServer{server: &server{t: t, dataDir: dir, addr: free("tcp")}, dns: free("udp")}
-	s.start()
-	t.Cleanup(func() {
-		s.stop(syscall.SIGTERM)
-		out, err := exec.Command(bin, "lab", "clean", "--data-dir", s.dataDir).CombinedOutput()
-		if err != nil {
-			t.Errorf("lab clean: %v: %s", err, out)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.log)
-		}
-		os.RemoveAll(dir)
-	})
-	return s
-}
-
-// start is server.start with --dns-listen.
-func (s *dnsServer) start() {
-	s.t.Helper()
-	if s.log == nil {
-		s.log = &bytes.Buffer{}
-	}
-	s.cmd = exec.Command(bin, "server", "--listen", s.addr, "--data-dir", s.dataDir, "--dns-listen", s.dns)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	eventually(s.t, "server up", func() bool {
-		resp, err := http.Get(s.url() + "/")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	dns := freeAddr(t, "udp")
+	return &dnsServer{server: startServerWith(t, "pld-dns-", "--dns-listen", dns), dns: dns}
 }
 
 func (s *dnsServer) r53(a account) *route53.Client { return route53.NewFromConfig(s.config(a)) }

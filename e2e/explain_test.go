@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,34 +18,7 @@ import (
 
 // startExplainServer is startServer with a data dir named plx-…, so the
 // lab this test builds is told apart from other tests' at a glance.
-func startExplainServer(t *testing.T) *server {
-	t.Helper()
-	requireRoot(t)
-	dir, err := os.MkdirTemp("", "plx-explain-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := &server{t: t, dataDir: dir, addr: addr}
-	s.start()
-	t.Cleanup(func() {
-		s.stop(syscall.SIGTERM)
-		out, err := exec.Command(bin, "lab", "clean", "--data-dir", s.dataDir).CombinedOutput()
-		if err != nil {
-			t.Errorf("lab clean: %v: %s", err, out)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.log)
-		}
-		os.RemoveAll(dir)
-	})
-	return s
-}
+func startExplainServer(t *testing.T) *server { return startServerWith(t, "plx-explain-") }
 
 // explain runs `privlink explain` as an account and returns its stdout,
 // stderr and exit status.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -24,60 +22,12 @@ import (
 	"github.com/privlink/privlink/netns"
 )
 
-// memServer is a server run with --store memory.
-type memServer struct{ *server }
-
 // startMemServer starts privlink --store memory with a lab, on a free
 // loopback port and a data dir named plm-memstore-…, and removes its lab
-// when the test ends.
-func startMemServer(t *testing.T) *memServer {
-	t.Helper()
-	requireRoot(t)
-	dir, err := os.MkdirTemp("", "plm-memstore-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := &memServer{&server{t: t, dataDir: dir, addr: addr}}
-	t.Cleanup(func() {
-		s.stop(syscall.SIGTERM)
-		out, err := exec.Command(bin, "lab", "clean", "--data-dir", s.dataDir).CombinedOutput()
-		if err != nil {
-			t.Errorf("lab clean: %v: %s", err, out)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.log)
-		}
-		os.RemoveAll(dir)
-	})
-	s.start()
-	return s
-}
-
-// start is server.start with --store memory; the public resolver is off,
-// so that the test does not depend on its default port being free.
-func (s *memServer) start() {
-	s.t.Helper()
-	if s.log == nil {
-		s.log = &bytes.Buffer{}
-	}
-	s.cmd = exec.Command(bin, "server", "--listen", s.addr, "--data-dir", s.dataDir, "--store", "memory", "--dns-listen", "")
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	eventually(s.t, "server up", func() bool {
-		resp, err := http.Get(s.url() + "/")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+// when the test ends. The public resolver is off, so that the test does not
+// depend on its default port being free.
+func startMemServer(t *testing.T) *server {
+	return startServerWith(t, "plm-memstore-", "--store", "memory", "--dns-listen", "")
 }
 
 // memEcho greets each client with its name and the client's address, and

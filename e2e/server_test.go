@@ -47,6 +47,7 @@ type server struct {
 	t       *testing.T
 	dataDir string
 	addr    string
+	args    []string // server flags beyond --listen and --data-dir
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
 }
@@ -60,17 +61,22 @@ func requireRoot(t *testing.T) {
 
 // startServer starts privlink on a free loopback port with a fresh data dir
 // and removes its lab when the test ends.
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T) *server { return startServerWith(t, "") }
+
+// startServerWith is startServer with extra server flags and, unless prefix
+// is empty, a data dir named prefix… (so a test's lab is told apart from
+// other tests' at a glance).
+func startServerWith(t *testing.T, prefix string, args ...string) *server {
 	t.Helper()
 	requireRoot(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	if prefix != "" {
+		var err error
+		if dir, err = os.MkdirTemp("", prefix); err != nil {
+			t.Fatal(err)
+		}
 	}
-	addr := l.Addr().String()
-	l.Close()
-	s := &server{t: t, dataDir: t.TempDir(), addr: addr}
-	s.start()
+	s := &server{t: t, dataDir: dir, addr: freeAddr(t, "tcp"), args: args}
 	t.Cleanup(func() {
 		s.stop(syscall.SIGTERM)
 		out, err := exec.Command(bin, "lab", "clean", "--data-dir", s.dataDir).CombinedOutput()
@@ -80,8 +86,32 @@ func startServer(t *testing.T) *server {
 		if t.Failed() {
 			t.Logf("server log:\n%s", s.log)
 		}
+		if prefix != "" {
+			os.RemoveAll(dir)
+		}
 	})
+	s.start()
 	return s
+}
+
+// freeAddr is a loopback address with a port free for network (tcp or
+// udp) at the time of the call.
+func freeAddr(t *testing.T, network string) string {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().String()
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 func (s *server) start() {
@@ -89,7 +119,7 @@ func (s *server) start() {
 	if s.log == nil {
 		s.log = &bytes.Buffer{}
 	}
-	s.cmd = exec.Command(bin, "server", "--listen", s.addr, "--data-dir", s.dataDir)
+	s.cmd = exec.Command(bin, append([]string{"server", "--listen", s.addr, "--data-dir", s.dataDir}, s.args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
