@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
+	"strings"
 )
 
 // ErrCompacted is sent on a watch whose start revision is no longer kept. The
@@ -123,4 +125,37 @@ type ReadTx interface {
 	// Scan yields what List returns, one key at a time, without building
 	// the slice. A failed read yields its error, once, and ends the scan.
 	Scan(prefix string) iter.Seq2[KV, error]
+}
+
+// Overlay is what a transaction lists: base (a snapshot's keys with the
+// prefix, sorted) with the transaction's own writes under the prefix laid
+// over it. writes maps a key to its new value, or to nil for a deletion.
+// Written values are copied; base's are returned as they are.
+func Overlay(base []KV, writes map[string]*[]byte, prefix string) []KV {
+	var mine []string
+	for k := range writes {
+		if strings.HasPrefix(k, prefix) {
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) == 0 {
+		return base
+	}
+	slices.Sort(mine)
+	// Merge two sorted lists; the writes win.
+	out := make([]KV, 0, len(base)+len(mine))
+	i := 0
+	for _, k := range mine {
+		for i < len(base) && base[i].Key < k {
+			out = append(out, base[i])
+			i++
+		}
+		if i < len(base) && base[i].Key == k {
+			i++
+		}
+		if v := writes[k]; v != nil {
+			out = append(out, KV{Key: k, Value: slices.Clone(*v)})
+		}
+	}
+	return append(out, base[i:]...)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -209,32 +208,7 @@ func (t *tx) List(prefix string) ([]store.KV, error) {
 			return nil, t.fail(err)
 		}
 	}
-	var mine []string
-	for k := range t.writes {
-		if strings.HasPrefix(k, prefix) {
-			mine = append(mine, k)
-		}
-	}
-	if len(mine) == 0 {
-		return base, nil
-	}
-	slices.Sort(mine)
-	// Merge two sorted lists; the transaction's writes win.
-	out := make([]store.KV, 0, len(base)+len(mine))
-	i := 0
-	for _, k := range mine {
-		for i < len(base) && base[i].Key < k {
-			out = append(out, base[i])
-			i++
-		}
-		if i < len(base) && base[i].Key == k {
-			i++
-		}
-		if v := t.writes[k]; v != nil {
-			out = append(out, store.KV{Key: k, Value: slices.Clone(*v)})
-		}
-	}
-	return append(out, base[i:]...), nil
+	return store.Overlay(base, t.writes, prefix), nil
 }
 
 func (t *tx) Put(key string, value []byte) error {

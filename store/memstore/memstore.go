@@ -290,35 +290,7 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 }
 
 func (t *tx) List(prefix string) ([]store.KV, error) {
-	base := t.s.listLocked(prefix)
-	var written []string
-	for k := range t.writes {
-		if strings.HasPrefix(k, prefix) {
-			written = append(written, k)
-		}
-	}
-	if len(written) == 0 {
-		return base, nil
-	}
-	slices.Sort(written)
-	// Merge the snapshot's keys with the transaction's writes, which win.
-	out := make([]store.KV, 0, len(base)+len(written))
-	for len(base) > 0 || len(written) > 0 {
-		if len(written) == 0 || len(base) > 0 && base[0].Key < written[0] {
-			out = append(out, base[0])
-			base = base[1:]
-			continue
-		}
-		k := written[0]
-		written = written[1:]
-		if len(base) > 0 && base[0].Key == k {
-			base = base[1:]
-		}
-		if v := t.writes[k]; v != nil {
-			out = append(out, store.KV{Key: k, Value: append([]byte(nil), *v...)})
-		}
-	}
-	return out, nil
+	return store.Overlay(t.s.listLocked(prefix), t.writes, prefix), nil
 }
 
 func (t *tx) Put(key string, value []byte) error {
