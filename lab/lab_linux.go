@@ -52,7 +52,9 @@ type Lab struct {
 	// transit hands out transit link addresses, kept in the state
 	// directory so that they survive restarts.
 	transit *transitAddrs
-	// rebuilt names the nodes whose namespaces this Apply (re)built.
+	// rebuilt names the nodes whose namespaces this Apply (re)built or, after
+	// Forget, checked again: their transit ends, NAT and counters are
+	// checked again too.
 	rebuilt map[string]bool
 	// children are user data processes this process started and has not
 	// reaped yet: pid → instance ID.

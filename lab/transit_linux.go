@@ -198,8 +198,12 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 	}
 	l.nats[name] = fp
 	l.log.Info("lab: node NAT installed", "node", n.ID, "rules", len(pre))
+	// Only a change of what flows may keep calls for a sweep, which reads
+	// the node's whole conntrack table: a node built anew has no flows,
+	// and one checked again after Forget has none that the last sweep
+	// kept wrongly.
 	keep := fmt.Sprint(pre, resetFingerprint(fwds))
-	if l.swept[name] == keep && !l.rebuilt[n.ID] {
+	if l.swept[name] == keep {
 		return nil
 	}
 	reset := targetResets(fwds)
