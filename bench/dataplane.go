@@ -19,6 +19,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/privlink/privlink/lab"
 )
 
 // The paths the data-plane section compares, in column order.
@@ -307,19 +309,26 @@ func (m *dpMeasure) connRate(ctx context.Context, rep *report) error {
 // reports the memory each costs.
 func (m *dpMeasure) idleMemory(ctx context.Context, rep *report) error {
 	type size struct {
-		n       int
-		workers int  // load generators (and echo servers), each within the open-file limit
+		n int
+		// workers is how many load generators, and how many echo servers,
+		// share the connections: 10,000 apiece at most, within the
+		// open-file limit, and 20,000 per echo port at most (holdIdle).
+		workers int
 		big     bool // privlink's kernel path only: proxies cannot hold it
 	}
-	sizes := []size{{1000, 1, false}, {9000, 1, false}, {10000, 1, true}, {40000, 4, true}}
+	sizes := []size{{1000, 1, false}, {9000, 1, false}, {10000, 1, true}, {40000, 4, true}, {100000, 10, true}}
 	if m.e.quick {
 		sizes = []size{{100, 1, false}, {200, 2, true}}
 	}
+	began := time.Now()
 	t := rep.table(&table{
 		Title: "Memory per idle proxied connection",
 		Intro: "A client opens N connections through the path, one round trip on each, then holds them idle. Memory is the growth of the " +
-			"proxy process's resident set (VmRSS) plus the growth of the kernel's conntrack entries (every router and node namespace " +
-			"tracks flows), divided by N. privlink's kernel path has no process on the path; its cost is conntrack alone. " +
+			"proxy process's resident set (VmRSS) plus the kernel's conntrack entries of the held flows, divided by N. Every router and " +
+			"node namespace on the path tracks each flow: the entries in ESTABLISHED state are counted in each namespace of the path's " +
+			"lab (/proc/net/nf_conntrack) before and while the connections are held, each at the size of the kernel's conntrack object " +
+			"(/proc/slabinfo) plus, for a translated entry, its 128-byte extension block (NAT and the listener's idle timeout). privlink's " +
+			"kernel path has no process on the path; its cost is conntrack and whatever the server's own memory grows by meanwhile. " +
 			"Every connection is checked to still carry data afterwards.",
 		Columns: []string{pathPrivlink, pathProxy, pathHAProxy},
 		Ratios:  [][2]string{{pathPrivlink, pathHAProxy}, {pathProxy, pathHAProxy}},
@@ -331,6 +340,10 @@ func (m *dpMeasure) idleMemory(ctx context.Context, rep *report) error {
 			d.stop()
 		}
 	}()
+	// The conntrack entries of each lab namespace, and the connections of
+	// the busiest echo server, while the largest run held its connections.
+	var peak []nsConntrack
+	busiest := 0
 	for _, sz := range sizes {
 		r := t.add(&row{Metric: fmt.Sprintf("%d connections", sz.n), Unit: "KiB/conn", Target: "privlink ≤ 16 KiB", Met: func(r *row) bool { return r.Values[pathPrivlink] <= 16 }})
 		ct := t.add(&row{Metric: fmt.Sprintf("%d connections, of which conntrack", sz.n), Unit: "KiB/conn"})
@@ -346,48 +359,221 @@ func (m *dpMeasure) idleMemory(ctx context.Context, rep *report) error {
 			}
 			extra = append(extra, d)
 		}
+		// A connection goes to one of its port's listeners present when
+		// it arrives: every server listens before the first connects.
+		if err := waitListening(ctx, extra); err != nil {
+			return err
+		}
 		for _, path := range t.Columns {
 			if _, na := r.NA[path]; na {
 				continue
 			}
 			srv, inst, ip := m.tp.clientOf(path)
 			pid := m.proxyPIDs[path][0]
-			before, ctBefore := rss(pid), conntrackBytes()
+			ctBefore, err := m.conntrackRoom(ctx, srv, sz.n)
+			if err != nil {
+				return err
+			}
+			before := rss(pid)
 			var addrs []string
 			for i := range sz.workers {
-				// One source address reaches one address and port about
-				// 64k times at most: alternate two echo ports.
-				port := []int{portEcho, portEcho2}[i%2]
-				addrs = append(addrs, fmt.Sprintf("%s:%d", ip, port))
+				addrs = append(addrs, fmt.Sprintf("%s:%d", ip, idlePorts[i%len(idlePorts)]))
 			}
-			after, ctAfter, err := m.holdIdle(ctx, srv, inst, addrs, sz.n/sz.workers, func() (int64, int64) { return rss(pid), conntrackBytes() })
+			rowStart := time.Now()
+			var after int64
+			var ctAfter []nsConntrack
+			var ctErr error
+			err = m.holdIdle(ctx, srv, inst, addrs, sz.n/sz.workers, func() {
+				after = rss(pid)
+				ctAfter, ctErr = labConntrack(ctx, srv)
+				if path == pathPrivlink && sz.n == sizes[len(sizes)-1].n {
+					peak = ctAfter
+					for _, d := range extra {
+						busiest = max(busiest, openFiles(d.pid()))
+					}
+				}
+			})
+			if err == nil {
+				err = ctErr
+			}
 			if err != nil {
 				return fmt.Errorf("idle %s with %d connections: %w", path, sz.n, err)
 			}
-			r.Values[path] = float64(after-before+ctAfter-ctBefore) / 1024 / float64(sz.n)
-			ct.Values[path] = float64(ctAfter-ctBefore) / 1024 / float64(sz.n)
-			m.e.log.Info("idle memory", "path", path, "conns", sz.n, "KiB/conn", fmt.Sprintf("%.2f", r.Values[path]))
+			ctBytes, err := conntrackBytes(ctBefore, ctAfter)
+			if err != nil {
+				return err
+			}
+			r.Values[path] = float64(after-before+ctBytes) / 1024 / float64(sz.n)
+			ct.Values[path] = float64(ctBytes) / 1024 / float64(sz.n)
+			m.e.log.Info("idle memory", "path", path, "conns", sz.n, "KiB/conn", fmt.Sprintf("%.2f", r.Values[path]),
+				"conntrack KiB/conn", fmt.Sprintf("%.2f", ct.Values[path]), "took", time.Since(rowStart).Round(time.Millisecond))
 			time.Sleep(2 * time.Second) // let the closes drain
 		}
 	}
+	largest := sizes[len(sizes)-1]
+	counted := ""
+	if len(peak) >= 3 {
+		counted = fmt.Sprintf(" In this run, while %s connections were held, the three busiest lab namespaces counted %s, %s and %s "+
+			"entries each (closed flows of the earlier runs still in TIME_WAIT included), the host's own namespace %s, and the "+
+			"busiest echo server held %s descriptors.", thousands(largest.n), thousands(peak[0].count), thousands(peak[1].count),
+			thousands(peak[2].count), thousands(hostConntrackCount()), thousands(busiest))
+	}
 	rep.Notes = append(rep.Notes, "Idle connections: this machine's hard open-file limit (20,000 per process, not raisable even by root) "+
 		"caps a proxy process (HAProxy, privlink's proxy path: two sockets per connection) at about 9,900 connections, so they stop "+
-		"at 9,000. privlink's kernel path holds no descriptor; its largest run is bounded by the host's conntrack table "+
-		"(net.netfilter.nf_conntrack_max = 262,144 entries for all namespaces, a host setting privlink does not touch): each "+
-		"endpoint flow is tracked three times (consumer router, load balancer node, provider router), so at most about 87,000 "+
-		"flows fit, fewer while closed flows of the earlier rows linger in TIME_WAIT (120 s); 100,000 do not fit without "+
-		"raising that limit. A run at 60,000 passed once and failed once on a full table, so the table stops at 40,000.")
+		"at 9,000. privlink's kernel path holds no descriptor: its clients and echo servers are spread over "+
+		fmt.Sprintf("%d processes each at the largest size (the echo servers share their ports through SO_REUSEPORT), ", largest.workers)+
+		fmt.Sprintf("and over up to %d echo ports, each behind its own NLB listener: the client's connect() tries one parity of its ", len(idlePorts))+
+		"local port range before the other, about 32,000 ports per destination, and once they are taken scans them all for every "+
+		"new connection. Neither end sends TCP keepalives: Go's default of one every 15 s, on both ends of 100,000 connections on "+
+		"one host, overflowed the kernel's per-CPU input backlog, and a probe dropped there is retried every 500 ms, until new "+
+		"connections' SYNs were dropped too. Each endpoint flow is tracked three times (consumer router, load balancer node, "+
+		"provider router), but the kernel counts conntrack entries per network namespace and compares each namespace's own count "+
+		"with net.netfilter.nf_conntrack_max (262,144 here, a host setting privlink does not touch), so each namespace on the path "+
+		"has room for about 262,000 flows, held or lingering in TIME_WAIT (120 s); a run that would not fit with a tenth to spare "+
+		"waits for closed flows to expire."+counted)
+	m.e.log.Info("idle memory done", "took", time.Since(began).Round(time.Second))
 	return nil
+}
+
+// waitListening waits until every echo server has printed that it listens.
+func waitListening(ctx context.Context, ds []*daemon) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, d := range ds {
+		for !strings.Contains(d.out.String(), "listening") {
+			if err := d.alive(); err != nil {
+				return err
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("echo server not listening after 30 s: %s", d.out.String())
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// nsConntrack is what a lab namespace's conntrack table holds.
+type nsConntrack struct {
+	ns    string
+	count int // nf_conntrack_count: every entry, of any state
+	// established are the entries of established TCP flows, translated
+	// those of them whose answers come from or go to other addresses or
+	// ports than the original's (NAT).
+	established, translated int
+}
+
+// nsConntrackScript prints a namespace's nf_conntrack_count, then how
+// many entries of /proc/net/nf_conntrack are ESTABLISHED and how many of
+// those are translated (the reply tuple is not the original reversed).
+const nsConntrackScript = `cat /proc/sys/net/netfilter/nf_conntrack_count
+awk '/ ESTABLISHED / {
+	e++; split("", n); split("", v)
+	for (i = 1; i <= NF; i++) {
+		k = $i; sub(/=.*/, "", k); x = $i; sub(/^[^=]*=/, "", x)
+		if (k == "src" || k == "dst" || k == "sport" || k == "dport") v[k (++n[k])] = x
+	}
+	if (v["src1"] != v["dst2"] || v["dst1"] != v["src2"] || v["sport1"] != v["dport2"] || v["dport1"] != v["sport2"]) t++
+} END { print e + 0, t + 0 }' /proc/net/nf_conntrack`
+
+// labConntrack reads the conntrack tables of a server's lab namespaces,
+// largest count first. The kernel keeps the count per namespace and
+// compares it with nf_conntrack_max when a flow is added.
+func labConntrack(ctx context.Context, s *server) ([]nsConntrack, error) {
+	prefix := lab.PrefixFor(s.dataDir) + "-"
+	ents, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return nil, err
+	}
+	var out []nsConntrack
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		b, err := exec.CommandContext(ctx, "ip", "netns", "exec", e.Name(), "sh", "-c", nsConntrackScript).Output()
+		if err != nil {
+			return nil, fmt.Errorf("conntrack of %s: %w", e.Name(), err)
+		}
+		c := nsConntrack{ns: e.Name()}
+		if _, err := fmt.Sscan(string(b), &c.count, &c.established, &c.translated); err != nil {
+			return nil, fmt.Errorf("conntrack of %s: %q: %w", e.Name(), b, err)
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b nsConntrack) int { return b.count - a.count })
+	return out, nil
+}
+
+// conntrackRoom waits until every namespace of a server's lab has room in
+// its conntrack table for n more flows, with a tenth of the table to
+// spare, and returns the tables then. Closed flows of earlier runs (the
+// new-connection table's especially) stay in TIME_WAIT for 120 s; a SYN
+// finding its namespace's table full is dropped.
+func (m *dpMeasure) conntrackRoom(ctx context.Context, s *server, n int) ([]nsConntrack, error) {
+	b, err := os.ReadFile("/proc/sys/net/netfilter/nf_conntrack_max")
+	if err != nil {
+		return nil, err
+	}
+	limit, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		cs, err := labConntrack(ctx, s)
+		if err != nil || len(cs) == 0 || limit == 0 || cs[0].count+n <= limit*9/10 {
+			return cs, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("conntrack of %s: %d entries, no room for %d more within nf_conntrack_max %d", cs[0].ns, cs[0].count, n, limit)
+		}
+		m.e.log.Info("waiting for conntrack room", "namespace", cs[0].ns, "entries", cs[0].count, "flows", n, "max", limit)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// hostConntrackCount is nf_conntrack_count in this program's namespace,
+// the host's (-1 if unreadable).
+func hostConntrackCount() int {
+	b, err := os.ReadFile("/proc/sys/net/netfilter/nf_conntrack_count")
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // holdIdle runs one idle worker per address, each opening per connections,
 // waits until all hold them, takes the measure, then releases them and
 // checks that every connection still carried data.
-func (m *dpMeasure) holdIdle(ctx context.Context, srv *server, inst string, addrs []string, per int, measure func() (int64, int64)) (int64, int64, error) {
-	if len(addrs) > 1 {
-		// More than one port range's worth of connections from one address.
-		if _, err := srv.output(ctx, inst, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535"); err != nil {
-			return 0, 0, err
+func (m *dpMeasure) holdIdle(ctx context.Context, srv *server, inst string, addrs []string, per int, measure func()) error {
+	// connect() looks for a free local port among one parity of the range
+	// (every other port) before the other, and once that half is taken for
+	// a destination, every new connection scans all of it: 10,000
+	// connections took 20 to 30 s where 9,000 took 4. Hence the widest
+	// range (about 32,000 ports of a parity), at most 20,000 connections
+	// per destination address and port, and tcp_tw_reuse, which lets a
+	// new connection take a port that a connection of an earlier run still
+	// holds in TIME_WAIT (its conntrack entries reopen on the new SYN).
+	perDest := map[string]int{}
+	for _, a := range addrs {
+		if perDest[a] += per; perDest[a] > 20000 {
+			return fmt.Errorf("%d connections to %s: over half a local port range; spread them over more echo ports", perDest[a], a)
+		}
+	}
+	for _, kv := range []string{"net.ipv4.ip_local_port_range=1024 65535", "net.ipv4.tcp_tw_reuse=1"} {
+		if _, err := srv.output(ctx, inst, "sysctl", "-q", "-w", kv); err != nil {
+			return err
 		}
 	}
 	type proc struct {
@@ -407,26 +593,26 @@ func (m *dpMeasure) holdIdle(ctx context.Context, srv *server, inst string, addr
 		p := &proc{cmd: srv.inInstance(ctx, inst, m.e.self, "worker", "idle", "-addr", a, "-n", strconv.Itoa(per)), stderr: &strings.Builder{}}
 		var err error
 		if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-			return 0, 0, err
+			return err
 		}
 		stdout, err := p.cmd.StdoutPipe()
 		if err != nil {
-			return 0, 0, err
+			return err
 		}
 		p.out = bufio.NewReader(stdout)
 		p.cmd.Stderr = p.stderr
 		if err := p.cmd.Start(); err != nil {
-			return 0, 0, err
+			return err
 		}
 		procs = append(procs, p)
 	}
 	for _, p := range procs {
 		if line, err := p.out.ReadString('\n'); err != nil || strings.TrimSpace(line) != "ready" {
-			return 0, 0, fmt.Errorf("worker: %q %v: %s", line, err, p.stderr)
+			return fmt.Errorf("worker: %q %v: %s", line, err, p.stderr)
 		}
 	}
 	time.Sleep(500 * time.Millisecond) // let the proxy settle
-	after, ctAfter := measure()
+	measure()
 	for _, p := range procs {
 		p.stdin.Close()
 	}
@@ -436,15 +622,15 @@ func (m *dpMeasure) holdIdle(ctx context.Context, srv *server, inst string, addr
 		alive, perr := parseAlive(string(rest))
 		switch {
 		case err != nil:
-			return 0, 0, fmt.Errorf("worker: %w: %s", err, p.stderr)
+			return fmt.Errorf("worker: %w: %s", err, p.stderr)
 		case perr != nil:
-			return 0, 0, perr
+			return perr
 		case alive != per:
-			return 0, 0, fmt.Errorf("only %d of %d connections still carried data", alive, per)
+			return fmt.Errorf("only %d of %d connections still carried data", alive, per)
 		}
 	}
 	procs = nil
-	return after, ctAfter, nil
+	return nil
 }
 
 // cpu is the user+system CPU seconds used so far by a path's proxy
@@ -514,7 +700,7 @@ func buildDataPlaneTopo(ctx context.Context, s *server) (*dpTopo, error) {
 		return nil, fmt.Errorf("create load balancer: %w", err)
 	}
 	lbArn := lb.LoadBalancers[0].LoadBalancerArn
-	for _, port := range []int32{portIperf, portEcho, portOnce, portEcho2} {
+	for _, port := range []int32{portIperf, portEcho, portOnce, portEcho2, portEcho3, portEcho4, portEcho5} {
 		tg, err := lbs.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
 			Name: aws.String(fmt.Sprintf("bench-%d", port)), Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(port),
 			TargetType: elbtypes.TargetTypeEnumInstance, VpcId: aws.String(pv.vpc),
@@ -557,6 +743,16 @@ func buildDataPlaneTopo(ctx context.Context, s *server) (*dpTopo, error) {
 		return nil, fmt.Errorf("endpoint interfaces: %v (%v)", enis, err)
 	}
 	tp.endpointIP = *enis.NetworkInterfaces[0].PrivateIpAddress
+	// The lab builds instances after RunInstances answers: the
+	// measurements start in them once they run.
+	for _, in := range []struct {
+		c  *ec2.Client
+		id string
+	}{{prov, tp.server}, {prov, tp.direct}, {prov, tp.haproxy}, {prov, tp.socat}, {cons, tp.consumer}} {
+		if err := cpRunning(ctx, in.c, in.id); err != nil {
+			return nil, err
+		}
+	}
 	return tp, nil
 }
 
@@ -628,22 +824,67 @@ func hostBusy() float64 {
 	return busy / 100
 }
 
-// conntrackBytes is the memory of the kernel's conntrack entries, in all
-// namespaces, from the slab allocator's figures.
-func conntrackBytes() int64 {
+// ctExtension is the size of the block a conntrack entry's extensions
+// (NAT, a timeout policy) are allocated in: the kernel's
+// NF_CT_EXT_PREALLOC, a kmalloc-128 object.
+const ctExtension = 128
+
+// conntrackBytes is the memory of the conntrack entries of established
+// flows that appeared in a lab's namespaces between two readings: each
+// entry is an object of the nf_conntrack slab, and a translated one has an
+// extension block too. Counting the lab's own entries, rather than the
+// slab's growth, leaves out other labs on the host and the closed flows of
+// earlier runs that expire meanwhile.
+func conntrackBytes(before, after []nsConntrack) (int64, error) {
+	obj, err := slabObjectSize("nf_conntrack")
+	if err != nil {
+		return 0, err
+	}
+	var est, tr int
+	for _, c := range after {
+		est += c.established
+		tr += c.translated
+	}
+	for _, c := range before {
+		est -= c.established
+		tr -= c.translated
+	}
+	return int64(est)*obj + int64(tr)*ctExtension, nil
+}
+
+// slabObjectSize is the size of one object of a slab cache.
+func slabObjectSize(cache string) (int64, error) {
 	b, err := os.ReadFile("/proc/slabinfo")
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 3 && f[0] == "nf_conntrack" {
-			active, _ := strconv.ParseInt(f[1], 10, 64)
-			size, _ := strconv.ParseInt(f[3], 10, 64)
-			return active * size
+		if len(f) > 3 && f[0] == cache {
+			return strconv.ParseInt(f[3], 10, 64)
 		}
 	}
-	return 0
+	return 0, fmt.Errorf("no slab cache %s in /proc/slabinfo", cache)
+}
+
+// thousands writes n with a comma between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// openFiles is how many descriptors a process holds.
+func openFiles(pid int) int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(ents)
 }
 
 // rss is a process's resident memory in bytes.

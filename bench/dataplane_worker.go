@@ -32,18 +32,29 @@ const (
 	portIperf = 5201
 	portEcho  = 7000 // echoes everything, for round trips on a kept-open connection
 	portOnce  = 7001 // reads one 64-byte request, answers it and closes
-	portEcho2 = 7002 // another echo port: one source address reaches one port ≤ 64k times
+	portEcho2 = 7002 // more echo ports, for many idle connections (idlePorts)
+	portEcho3 = 7003
+	portEcho4 = 7004
+	portEcho5 = 7005
 )
 
-// serveWorker runs the echo and one-shot servers until killed.
+// idlePorts are the echo ports idle connections spread over, each behind
+// its own NLB listener: one client address reaches one address and port
+// from at most half its local port range without slowing down (holdIdle),
+// so 100,000 connections need five.
+var idlePorts = []int{portEcho, portEcho2, portEcho3, portEcho4, portEcho5}
+
+// serveWorker runs the echo and one-shot servers until killed. It prints
+// "listening" once every port is open.
 func serveWorker(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	// SO_REUSEPORT: several servers share the ports, each holding its
-	// part of many connections within its open-file limit.
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+	// part of many connections within its open-file limit. No keepalives
+	// on accepted connections: see idleWorker.
+	lc := net.ListenConfig{KeepAlive: -1, Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		if err := rc.Control(func(fd uintptr) {
 			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
@@ -52,16 +63,25 @@ func serveWorker(args []string) error {
 		}
 		return serr
 	}}
-	var ls []net.Listener
-	for _, port := range []int{portEcho, portOnce, portEcho2} {
-		l, err := lc.Listen(context.Background(), "tcp4", fmt.Sprintf(":%d", port))
+	listen := func(port int) (net.Listener, error) {
+		return lc.Listen(context.Background(), "tcp4", fmt.Sprintf(":%d", port))
+	}
+	once, err := listen(portOnce)
+	if err != nil {
+		return err
+	}
+	var echos []net.Listener
+	for _, port := range idlePorts { // portEcho first
+		l, err := listen(port)
 		if err != nil {
 			return err
 		}
-		ls = append(ls, l)
+		echos = append(echos, l)
 	}
-	echo, once, echo2 := ls[0], ls[1], ls[2]
-	go acceptLoop(echo2, echoConn)
+	fmt.Println("listening")
+	for _, l := range echos[1:] {
+		go acceptLoop(l, echoConn)
+	}
 	go acceptLoop(once, func(c net.Conn) {
 		buf := make([]byte, 64)
 		if _, err := io.ReadFull(c, buf); err == nil {
@@ -69,7 +89,7 @@ func serveWorker(args []string) error {
 		}
 		c.Close()
 	})
-	acceptLoop(echo, echoConn)
+	acceptLoop(echos[0], echoConn)
 	return nil
 }
 
@@ -241,9 +261,17 @@ func idleWorker(args []string) error {
 			c.Close()
 		}
 	}()
+	// No TCP keepalives (Go's default sends one every 15 s of silence):
+	// with both ends of 100,000 connections on one host they are 13,000
+	// probes a second and as many answers, each crossing four veths, which
+	// overflows the kernel's per-CPU input backlog; a probe dropped there
+	// is retried every 500 ms, and new connections' SYNs drop with them.
+	// A row holds its connections for less than the NLB's idle timeout
+	// (350 s), which is what a keepalive would have to beat.
+	d := net.Dialer{Timeout: 5 * time.Second, KeepAlive: -1}
 	buf := make([]byte, 1)
 	for i := range *n {
-		c, err := net.DialTimeout("tcp4", *addr, 5*time.Second)
+		c, err := d.Dial("tcp4", *addr)
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
