@@ -176,7 +176,7 @@ func (m *dpMeasure) throughput(ctx context.Context, rep *report) error {
 			"privlink: the client in another account's VPC (same CIDR) → interface endpoint → NLB → server. haproxy and socat: "+
 			"an instance in the server's VPC proxying to it (HAProxy 2.6 `mode tcp`, default settings; socat with fork). "+
 			"CPU is the proxy's processes (user + system) and, for every path, the whole host's busy time, per GB received.")
-	secs, rounds := "5", 3
+	secs, rounds := "5", 5
 	if m.e.quick {
 		secs, rounds = "1", 1
 	}
