@@ -274,7 +274,7 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [cpSystems]cpSeq
 			"processes, which moto pays too. A write on the default store waits for etcd's commit, on disk before it is answered "+
 			"(BenchmarkEmbeddedUpdate; "+fsyncNote+"), and one client's writes cannot "+
 			"share a commit. The design was changed instead: `--store memory` keeps state in the process, as moto does, for CI and "+
-			"throwaway labs; the default store stays etcd, whose commits four clients' writes share.")
+			"throwaway labs. The default store stays etcd: with four clients, the others' reads go on while one write commits.")
 	}
 	if !doDesc {
 		return
