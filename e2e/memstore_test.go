@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -176,24 +173,13 @@ func memGreeting(t *testing.T, namespace string, to netip.AddrPort) string {
 	}
 	// The handle keeps the namespace alive; close it before the restart.
 	defer n.Close()
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := n.DialTCP(c, netip.Addr{}, to)
+	conn, r, err := dialFrom(n, to)
 	if err != nil {
 		t.Fatalf("dial %s from %s: %v", to, namespace, err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 256)
-	var got []byte
-	for !bytes.Contains(got, []byte("\n")) {
-		k, err := conn.Read(buf)
-		got = append(got, buf[:k]...)
-		if err != nil {
-			break
-		}
-	}
-	return strings.TrimSpace(string(got))
+	line, _ := r.ReadString('\n')
+	return strings.TrimSpace(line)
 }
 
 // nsID is a namespace's identity: the device and inode of its nsfs file.
