@@ -443,12 +443,14 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 	if !paired(rv, ie) {
 		// Deleting either end of a veth deletes both.
 		if rv != nil {
-			if err := r.nl.LinkDel(rv); err != nil {
+			// The kernel may already be tearing the pair down after its
+			// peer's namespace was deleted by hand.
+			if err := r.nl.LinkDel(rv); err != nil && !isNotFound(err) {
 				return fmt.Errorf("delete stale %s: %w", vname, err)
 			}
 		}
 		if ie, _ = inst.link("eth0"); ie != nil {
-			if err := inst.nl.LinkDel(ie); err != nil {
+			if err := inst.nl.LinkDel(ie); err != nil && !isNotFound(err) {
 				return fmt.Errorf("delete stale eth0: %w", err)
 			}
 		}
