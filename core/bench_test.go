@@ -47,8 +47,7 @@ type benchWorld struct {
 
 // newBenchWorld fills an embedded etcd store. Every object in it is written
 // by core's API, but not on etcd and not all in one Cloud, which would take
-// minutes (each create reads every endpoint and interface, and each etcd
-// commit syncs to disk): the provider side is built once on a memstore,
+// minutes (each etcd commit syncs to disk): the provider side is built once on a memstore,
 // then each consumer VPC is built on a copy of it, in parallel, and the
 // union of what those Clouds wrote is copied into etcd in large
 // transactions. A VPC's resources depend only on that VPC, its account's

@@ -238,12 +238,18 @@ func put(t *txn, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("core: encode %s: %w", key, err)
 	}
+	if err := reindex(t, key, b); err != nil {
+		return err
+	}
 	return t.tx.Put(key, b)
 }
 
 func del(t *txn, key string) error {
 	if t.tx == nil {
 		return errReadOnly
+	}
+	if err := reindex(t, key, nil); err != nil {
+		return err
 	}
 	return t.tx.Delete(key)
 }

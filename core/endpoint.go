@@ -167,19 +167,10 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 
 	var out VpcEndpointDescription
 	err = c.update(ctx, func(t *txn) error {
-		// One scan finds an earlier call with the client token and the
-		// VPC's endpoints, for its quota and private DNS names. The
-		// objects are shared: nothing here changes them.
-		var earlier *VpcEndpoint
-		var inVPC []*VpcEndpoint
-		if err := forEach(t, prefixEndpoints, func(e *VpcEndpoint) {
-			if in.ClientToken != "" && earlier == nil && e.OwnerID == caller.AccountID && e.ClientToken == in.ClientToken {
-				earlier = e
-			}
-			if e.VpcID == in.VpcID {
-				inVPC = append(inVPC, e)
-			}
-		}); err != nil {
+		// The indexes find an earlier call with the client token and the
+		// VPC's endpoints, for its quota and private DNS names.
+		earlier, err := endpointByToken(t, caller.AccountID, in.ClientToken)
+		if err != nil {
 			return err
 		}
 		if e := earlier; e != nil {
@@ -211,6 +202,10 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 			groups = []string{vpc.DefaultSecurityGroupID}
 		}
 		if err := c.checkEndpointGroups(t, caller, vpc.ID, groups); err != nil {
+			return err
+		}
+		inVPC, err := endpointsInVPC(t, vpc.ID)
+		if err != nil {
 			return err
 		}
 		live := 0

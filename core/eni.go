@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 )
@@ -76,23 +77,35 @@ func (c *Cloud) allocateENI(t *txn, spec eniSpec) (*NetworkInterface, error) {
 
 // usedAddresses returns the addresses taken in the subnet.
 func (c *Cloud) usedAddresses(t *txn, subnetID string) (map[netip.Addr]bool, error) {
-	used, err := c.usedAddressesIn(t, []*Subnet{{ID: subnetID}})
-	return used[subnetID], err
+	prefix := prefixIxSubnetAddrsOf(subnetID)
+	kvs, err := listIndex(t, prefix)
+	if err != nil {
+		return nil, err
+	}
+	used := make(map[netip.Addr]bool, len(kvs))
+	for _, kv := range kvs {
+		a := strings.TrimPrefix(kv.Key, prefix)
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("core: index key of subnet %s has address %q: %w", subnetID, a, err)
+		}
+		used[ip] = true
+	}
+	return used, nil
 }
 
 // usedAddressesIn returns the addresses taken in each of the subnets, by
-// subnet ID, reading the interfaces once.
+// subnet ID.
 func (c *Cloud) usedAddressesIn(t *txn, subnets []*Subnet) (map[string]map[netip.Addr]bool, error) {
 	used := make(map[string]map[netip.Addr]bool, len(subnets))
 	for _, s := range subnets {
-		used[s.ID] = map[netip.Addr]bool{}
-	}
-	err := forEach(t, prefixENIs, func(e *NetworkInterface) {
-		if u, ok := used[e.SubnetID]; ok {
-			u[e.PrivateIP] = true
+		u, err := c.usedAddresses(t, s.ID)
+		if err != nil {
+			return nil, err
 		}
-	})
-	return used, err
+		used[s.ID] = u
+	}
+	return used, nil
 }
 
 // availableAddressCount is what DescribeSubnets reports as

@@ -74,3 +74,22 @@ func recordSetStart(zoneID, name string) string {
 }
 
 // ---- end of Route 53 --------------------------------------------------------
+
+// ---- Secondary indexes (index.go) -------------------------------------------
+
+const (
+	prefixIndex     = "ix/"
+	keyIndexVersion = prefixIndex + "version"
+
+	prefixIxSubnetAddrs  = prefixIndex + "subnet-addrs/"  // <subnet id>/<address>: interface ID
+	prefixIxVPCEndpoints = prefixIndex + "vpc-endpoints/" // <vpc id>/<endpoint id>: endpoint ID
+	prefixIxVPCEToken    = prefixIndex + "vpce-token/"    // <owner>/<client token>: endpoint ID
+)
+
+// prefixIxSubnetAddrsOf is the prefix of the addresses taken in a subnet.
+func prefixIxSubnetAddrsOf(subnetID string) string { return prefixIxSubnetAddrs + subnetID + "/" }
+
+// prefixIxVPCEndpointsOf is the prefix of the endpoints of a VPC.
+func prefixIxVPCEndpointsOf(vpcID string) string { return prefixIxVPCEndpoints + vpcID + "/" }
+
+func keyIxVPCEToken(ownerID, token string) string { return prefixIxVPCEToken + ownerID + "/" + token }

@@ -46,7 +46,10 @@ func plNew(t *testing.T) *plEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { checkMemo(t, c) })
+	t.Cleanup(func() {
+		checkMemo(t, c)
+		checkIndexes(t, c)
+	})
 	return &plEnv{Cloud: c, st: st, clock: &now}
 }
 

@@ -327,7 +327,10 @@ func TestConcurrentViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { checkMemo(t, c) })
+	t.Cleanup(func() {
+		checkMemo(t, c)
+		checkIndexes(t, c)
+	})
 	owners := []Caller{{AccountID: "100000000001"}, {AccountID: "100000000002"}}
 
 	// The writer keeps each owner at two or three VPCs: it creates a third

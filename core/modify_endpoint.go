@@ -141,10 +141,11 @@ func (c *Cloud) ModifyVpcEndpoint(ctx context.Context, caller Caller, in ModifyV
 		}
 		if p := in.PrivateDNSEnabled; p != nil && *p != e.PrivateDNSEnabled {
 			if *p {
-				inVPC, err := listWhere(t, prefixEndpoints, func(o *VpcEndpoint) bool { return o.VpcID == e.VpcID && o.ID != e.ID })
+				inVPC, err := endpointsInVPC(t, e.VpcID)
 				if err != nil {
 					return err
 				}
+				inVPC = slices.DeleteFunc(inVPC, func(o *VpcEndpoint) bool { return o.ID == e.ID })
 				if err := c.checkPrivateDNS(t, vpc, svc, inVPC); err != nil {
 					return err
 				}

@@ -98,13 +98,15 @@ func (c *Cloud) ModifyVpcAttribute(ctx context.Context, caller Caller, in Modify
 // noPrivateDNSEndpoints refuses to turn a DNS attribute off while an
 // endpoint in the VPC relies on it for its private DNS name.
 func noPrivateDNSEndpoints(t *txn, vpc *VPC, attr string) error {
+	inVPC, err := endpointsInVPC(t, vpc.ID)
+	if err != nil {
+		return err
+	}
 	var ids []string
-	if err := forEach(t, prefixEndpoints, func(e *VpcEndpoint) {
-		if e.VpcID == vpc.ID && e.PrivateDNSEnabled && e.State != EndpointDeleting && e.State != EndpointDeleted {
+	for _, e := range inVPC {
+		if e.PrivateDNSEnabled && e.State != EndpointDeleting && e.State != EndpointDeleted {
 			ids = append(ids, e.ID)
 		}
-	}); err != nil {
-		return err
 	}
 	if len(ids) == 0 {
 		return nil

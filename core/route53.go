@@ -330,14 +330,18 @@ func (c *Cloud) checkAssociation(t *txn, caller Caller, zones []*HostedZone, z *
 // enabled for a service whose private DNS name is the canonical name: AWS
 // keeps a private zone of that name in the VPC for the endpoint.
 func (c *Cloud) endpointClaimsName(t *txn, vpcID, name string) (bool, error) {
+	inVPC, err := endpointsInVPC(t, vpcID)
+	if err != nil {
+		return false, err
+	}
 	var services []string
-	err := forEach(t, prefixEndpoints, func(e *VpcEndpoint) {
-		if e.VpcID == vpcID && e.PrivateDNSEnabled && endpointLive(e.State) {
+	for _, e := range inVPC {
+		if e.PrivateDNSEnabled && endpointLive(e.State) {
 			services = append(services, e.ServiceID)
 		}
-	})
-	if err != nil || len(services) == 0 {
-		return false, err
+	}
+	if len(services) == 0 {
+		return false, nil
 	}
 	for _, id := range services {
 		s, ok, err := get[EndpointService](t, keyEndpointService(id))

@@ -278,7 +278,8 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, caller Caller, in DeleteSubnet
 func subnetHasDependencies(t *txn, subnetID string) (bool, error) {
 	return anyOf([]func() (bool, error){
 		func() (bool, error) {
-			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return e.SubnetID == subnetID })
+			addrs, err := listIndex(t, prefixIxSubnetAddrsOf(subnetID))
+			return len(addrs) > 0, err
 		},
 		func() (bool, error) {
 			return exists(t, prefixInstances, func(in *Instance) bool {

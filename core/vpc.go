@@ -248,7 +248,8 @@ func vpcHasDependencies(t *txn, vpc *VPC) (bool, error) {
 			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return e.VpcID == vpc.ID })
 		},
 		func() (bool, error) {
-			return exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.VpcID == vpc.ID })
+			ids, err := listIndex(t, prefixIxVPCEndpointsOf(vpc.ID))
+			return len(ids) > 0, err
 		},
 		func() (bool, error) {
 			return exists(t, prefixLoadBalancers, func(lb *LoadBalancer) bool { return lb.VpcID == vpc.ID })

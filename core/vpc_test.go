@@ -40,7 +40,10 @@ func newTestCloud(t *testing.T) *testCloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { checkMemo(t, c) })
+	t.Cleanup(func() {
+		checkMemo(t, c)
+		checkIndexes(t, c)
+	})
 	return &testCloud{Cloud: c, st: st, now: &now}
 }
 

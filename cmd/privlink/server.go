@@ -161,6 +161,9 @@ func runServer(ctx context.Context, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := cloud.EnsureIndexes(ctx); err != nil {
+		return fmt.Errorf("store indexes: %w", err)
+	}
 	if !f.noBootstrap {
 		if err := cloud.EnsureBootstrap(ctx); err != nil {
 			return fmt.Errorf("bootstrap account: %w", err)

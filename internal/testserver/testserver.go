@@ -52,6 +52,9 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if err := cloud.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := cloud.EnsureBootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,261 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/privlink/privlink/store"
+)
+
+// Secondary indexes. A create must check its siblings: the addresses taken
+// in a subnet, the endpoints of a VPC (quota, private DNS names), an
+// earlier call with the same client token. Finding them by scanning every
+// interface or endpoint costs a create time in proportion to the whole
+// store, so filling it costs the square of its size. Instead, put and del
+// keep small index keys beside the objects of the indexed kinds, in the
+// same transaction, and those checks list a few keys under one prefix.
+//
+// An index key names its object by the fields looked up and ends with the
+// object's ID (or, for addresses, the address); its value is the object's
+// ID (keys.go spells them). EnsureIndexes builds the keys for objects
+// stored before an index existed.
+
+// indexVersion names the set of indexes: change it when one is added or
+// changes shape, and EnsureIndexes rebuilds them all.
+const indexVersion = "1"
+
+// indexEntry is one index key and its value.
+type indexEntry struct{ key, value string }
+
+// indexedKind returns how to find the index entries of an object of the
+// key's kind, or nil when the kind has no index.
+func indexedKind(key string) func(b []byte) ([]indexEntry, error) {
+	switch {
+	case strings.HasPrefix(key, prefixENIs):
+		return decodeEntries(eniIndexEntries)
+	case strings.HasPrefix(key, prefixEndpoints):
+		return decodeEntries(endpointIndexEntries)
+	}
+	return nil
+}
+
+func decodeEntries[T any](entries func(*T) []indexEntry) func(b []byte) ([]indexEntry, error) {
+	return func(b []byte) ([]indexEntry, error) {
+		v := new(T)
+		if err := json.Unmarshal(b, v); err != nil {
+			return nil, err
+		}
+		return entries(v), nil
+	}
+}
+
+func eniIndexEntries(e *NetworkInterface) []indexEntry {
+	if !e.PrivateIP.IsValid() {
+		return nil
+	}
+	return []indexEntry{{prefixIxSubnetAddrsOf(e.SubnetID) + e.PrivateIP.String(), e.ID}}
+}
+
+func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
+	out := []indexEntry{{prefixIxVPCEndpointsOf(e.VpcID) + e.ID, e.ID}}
+	if e.ClientToken != "" {
+		out = append(out, indexEntry{keyIxVPCEToken(e.OwnerID, e.ClientToken), e.ID})
+	}
+	return out
+}
+
+// reindex moves the index entries of the object at key from its stored
+// value (if any) to its new one (nil when the object is being deleted).
+func reindex(t *txn, key string, next []byte) error {
+	entries := indexedKind(key)
+	if entries == nil {
+		return nil
+	}
+	var was, now []indexEntry
+	old, ok, err := t.tx.Get(key)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if was, err = entries(old); err != nil {
+			return fmt.Errorf("core: decode %s: %w", key, err)
+		}
+	}
+	if next != nil {
+		if now, err = entries(next); err != nil {
+			return fmt.Errorf("core: decode %s: %w", key, err)
+		}
+	}
+	for _, e := range was {
+		if !containsEntry(now, e.key, "") {
+			if err := t.tx.Delete(e.key); err != nil {
+				return err
+			}
+		}
+	}
+	for _, e := range now {
+		if !containsEntry(was, e.key, e.value) {
+			if err := t.tx.Put(e.key, []byte(e.value)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// containsEntry reports whether entries has key (with the value, unless
+// value is empty).
+func containsEntry(entries []indexEntry, key, value string) bool {
+	for _, e := range entries {
+		if e.key == key && (value == "" || e.value == value) {
+			return true
+		}
+	}
+	return false
+}
+
+// listIndex reads the index keys under prefix, in key order.
+func listIndex(t *txn, prefix string) ([]store.KV, error) {
+	if t.rx != nil {
+		return t.rx.List(prefix)
+	}
+	return t.tx.List(prefix)
+}
+
+// endpointsInVPC returns the VPC's endpoints, in ID order: copies of their
+// own in an update, shared ones in a view.
+func endpointsInVPC(t *txn, vpcID string) ([]*VpcEndpoint, error) {
+	kvs, err := listIndex(t, prefixIxVPCEndpointsOf(vpcID))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*VpcEndpoint, 0, len(kvs))
+	for _, kv := range kvs {
+		id := string(kv.Value)
+		e, ok, err := get[VpcEndpoint](t, keyEndpoint(id))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("core: index names endpoint %s, which is not stored", id)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// indexBatch is how many objects one transaction of EnsureIndexes indexes:
+// with at most two entries each, its writes stay within an etcd cluster's
+// default limit on operations in one transaction (128).
+const indexBatch = 60
+
+// EnsureIndexes builds the index keys of every stored object if the store
+// has none of this version yet: a store written before an index existed
+// gets it on the server's next start. It is quick on a store that has them.
+func (c *Cloud) EnsureIndexes(ctx context.Context) error {
+	var version string
+	var keys []string
+	err := c.view(ctx, func(t *txn) error {
+		b, ok, err := t.rx.Get(keyIndexVersion)
+		if err != nil || (ok && string(b.Value) == indexVersion) {
+			version = string(b.Value)
+			return err
+		}
+		keys = nil
+		for _, p := range []string{prefixENIs, prefixEndpoints} {
+			kvs, err := t.rx.List(p)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				keys = append(keys, kv.Key)
+			}
+		}
+		return nil
+	})
+	if err != nil || version == indexVersion {
+		return err
+	}
+	c.log.Info("building the store's indexes", "objects", len(keys), "version", indexVersion)
+	// Entries of an older version, if any, go first; every object's
+	// entries are then written from the object itself, in the same
+	// transaction that reads it, so a write meanwhile cannot be missed.
+	if err := c.deleteIndexes(ctx); err != nil {
+		return err
+	}
+	for start := 0; start < len(keys); start += indexBatch {
+		batch := keys[start:min(start+indexBatch, len(keys))]
+		if err := c.update(ctx, func(t *txn) error {
+			for _, k := range batch {
+				b, ok, err := t.tx.Get(k)
+				if err != nil || !ok {
+					return err
+				}
+				entries, err := indexedKind(k)(b)
+				if err != nil {
+					return fmt.Errorf("core: decode %s: %w", k, err)
+				}
+				for _, e := range entries {
+					if err := t.tx.Put(e.key, []byte(e.value)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return c.update(ctx, func(t *txn) error { return t.tx.Put(keyIndexVersion, []byte(indexVersion)) })
+}
+
+// deleteIndexes removes every index key, a batch at a time.
+func (c *Cloud) deleteIndexes(ctx context.Context) error {
+	for {
+		more := false
+		if err := c.update(ctx, func(t *txn) error {
+			kvs, err := t.tx.List(prefixIndex)
+			if err != nil {
+				return err
+			}
+			more = len(kvs) > 2*indexBatch
+			for _, kv := range kvs[:min(len(kvs), 2*indexBatch)] {
+				if err := t.tx.Delete(kv.Key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil || !more {
+			return err
+		}
+	}
+}
+
+// endpointByToken returns the owner's endpoint created with the client
+// token, or nil: none, or no token.
+func endpointByToken(t *txn, ownerID, token string) (*VpcEndpoint, error) {
+	if token == "" {
+		return nil, nil
+	}
+	var id string
+	if t.rx != nil {
+		kv, ok, err := t.rx.Get(keyIxVPCEToken(ownerID, token))
+		if err != nil || !ok {
+			return nil, err
+		}
+		id = string(kv.Value)
+	} else {
+		b, ok, err := t.tx.Get(keyIxVPCEToken(ownerID, token))
+		if err != nil || !ok {
+			return nil, err
+		}
+		id = string(b)
+	}
+	e, ok, err := get[VpcEndpoint](t, keyEndpoint(id))
+	if err == nil && !ok {
+		err = fmt.Errorf("core: index names endpoint %s, which is not stored", id)
+	}
+	return e, err
+}

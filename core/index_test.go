@@ -1,0 +1,179 @@
+package core
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/privlink/privlink/store"
+)
+
+// checkIndexes fails unless the store's index keys are exactly those its
+// interfaces and endpoints call for. Test clouds run it when their test
+// ends, so every test that writes through core checks that put and del
+// kept the indexes.
+func checkIndexes(t *testing.T, c *Cloud) {
+	t.Helper()
+	got, want, err := storedAndDerivedIndexes(c)
+	if err != nil {
+		t.Errorf("check indexes: %v", err)
+		return
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("index key %s = %q (stored: %t), want %q", k, g, ok, v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("index key %s = %q names nothing stored", k, v)
+		}
+	}
+}
+
+// storedAndDerivedIndexes returns the index keys in the store and those its
+// objects call for, with their values.
+func storedAndDerivedIndexes(c *Cloud) (got, want map[string]string, err error) {
+	got, want = map[string]string{}, map[string]string{}
+	_, err = c.st.View(context.Background(), func(rx store.ReadTx) error {
+		clear(got)
+		clear(want)
+		kvs, err := rx.List(prefixIndex)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if kv.Key != keyIndexVersion {
+				got[kv.Key] = string(kv.Value)
+			}
+		}
+		for _, p := range []string{prefixENIs, prefixEndpoints} {
+			kvs, err := rx.List(p)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				entries, err := indexedKind(kv.Key)(kv.Value)
+				if err != nil {
+					return err
+				}
+				for _, e := range entries {
+					want[e.key] = e.value
+				}
+			}
+		}
+		return nil
+	})
+	return got, want, err
+}
+
+// TestIndexesFollowWrites creates, changes and deletes interfaces and
+// endpoints and checks after each step that the index keys match them;
+// then it drops every index key, as a store written before the indexes
+// would be, and checks that EnsureIndexes builds the same ones again.
+func TestIndexesFollowWrites(t *testing.T) {
+	e := plNew(t)
+	ctx := context.Background()
+	w := e.plWorld(t, false)
+	e.plAllow(t, w.svc.ID, "arn:aws:iam::"+plConsumer.AccountID+":root")
+
+	tokened, err := e.CreateVpcEndpoint(ctx, plConsumer, CreateVpcEndpointInput{
+		VpcEndpointType: "Interface", VpcID: w.cons.vpc.ID, ServiceName: w.svc.ServiceName,
+		SubnetIDs: []string{w.cons.subA.ID}, ClientToken: "token-1",
+	})
+	plOK(t, err)
+	plain := e.plEndpoint(t, plConsumer, w, w.cons.subA.ID)
+	checkIndexes(t, e.Cloud)
+
+	// The same token answers with the same endpoint, found by its index.
+	again, err := e.CreateVpcEndpoint(ctx, plConsumer, CreateVpcEndpointInput{
+		VpcEndpointType: "Interface", VpcID: w.cons.vpc.ID, ServiceName: w.svc.ServiceName,
+		SubnetIDs: []string{w.cons.subA.ID}, ClientToken: "token-1",
+	})
+	plOK(t, err)
+	if again.ID != tokened.ID {
+		t.Errorf("a repeated client token made %s, want %s", again.ID, tokened.ID)
+	}
+
+	// Addresses in use are not given again, and a subnet with an
+	// interface in it cannot be deleted.
+	eniA := func(d VpcEndpointDescription) string {
+		var ip string
+		e.plPut(t, func(tx *txn) error {
+			for _, id := range d.NetworkInterfaceIDs {
+				eni, _, err := get[NetworkInterface](tx, keyENI(id))
+				if err != nil {
+					return err
+				}
+				if eni.SubnetID == w.cons.subA.ID {
+					ip = eni.PrivateIP.String()
+				}
+			}
+			return nil
+		})
+		return ip
+	}
+	if a, b := eniA(tokened), eniA(plain); a == b || a == "" {
+		t.Errorf("two endpoints' interfaces in one subnet have addresses %q and %q", a, b)
+	}
+	plCode(t, e.DeleteSubnet(ctx, plConsumer, DeleteSubnetInput{SubnetID: w.cons.subA.ID}), "DependencyViolation")
+
+	// Deleting endpoints drops their entries once they are gone.
+	_, err = e.DeleteVpcEndpoints(ctx, plConsumer, []string{tokened.ID, plain.ID})
+	plOK(t, err)
+	for _, id := range []string{tokened.ID, plain.ID} {
+		plOK(t, e.FinishEndpointDeletion(ctx, id))
+	}
+	checkIndexes(t, e.Cloud)
+	got, _, err := storedAndDerivedIndexes(e.Cloud)
+	plOK(t, err)
+	for k := range got {
+		if strings.HasPrefix(k, prefixIxVPCEndpoints) || strings.HasPrefix(k, prefixIxVPCEToken) {
+			t.Errorf("deleted endpoints left index key %s", k)
+		}
+	}
+
+	// A token can be used again once its endpoint is gone.
+	fresh, err := e.CreateVpcEndpoint(ctx, plConsumer, CreateVpcEndpointInput{
+		VpcEndpointType: "Interface", VpcID: w.cons.vpc.ID, ServiceName: w.svc.ServiceName,
+		SubnetIDs: []string{w.cons.subA.ID}, ClientToken: "token-1",
+	})
+	plOK(t, err)
+	if fresh.ID == tokened.ID {
+		t.Errorf("the token of a deleted endpoint answered with it")
+	}
+
+	// Without its index keys, the store gets them back from EnsureIndexes.
+	_, want, err := storedAndDerivedIndexes(e.Cloud)
+	plOK(t, err)
+	if len(want) == 0 {
+		t.Fatal("no index keys to rebuild")
+	}
+	plOK(t, e.EnsureIndexes(ctx)) // writes the version: nothing to build
+	rev := e.plRevision(t)
+	plOK(t, e.EnsureIndexes(ctx))
+	if e.plRevision(t) != rev {
+		t.Errorf("EnsureIndexes wrote to a store whose indexes are built")
+	}
+	e.plPut(t, func(tx *txn) error {
+		kvs, err := tx.tx.List(prefixIndex)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := tx.tx.Delete(kv.Key); err != nil {
+				return err
+			}
+		}
+		// An entry of an older index is removed.
+		return tx.tx.Put(prefixIndex+"gone/x", []byte("x"))
+	})
+	plOK(t, e.EnsureIndexes(ctx))
+	got, _, err = storedAndDerivedIndexes(e.Cloud)
+	plOK(t, err)
+	if !maps.Equal(got, want) {
+		t.Errorf("rebuilt index keys %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+}
