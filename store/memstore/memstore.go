@@ -285,12 +285,14 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 		}
 		return append([]byte(nil), *v...), true, nil
 	}
+	// Snapshot values are shared, as store.Tx allows: fn must not
+	// modify them, and the store never does.
 	kv, ok := t.s.data[key]
-	return append([]byte(nil), kv.Value...), ok, nil
+	return kv.Value, ok, nil
 }
 
 func (t *tx) List(prefix string) ([]store.KV, error) {
-	return store.Overlay(t.s.listLocked(prefix), t.writes, prefix), nil
+	return store.Overlay(t.s.listSharedLocked(prefix), t.writes, prefix), nil
 }
 
 func (t *tx) Put(key string, value []byte) error {
