@@ -147,6 +147,9 @@ func dataPlane(ctx context.Context, e *env, rep *report) error {
 	if err := m.throughput(ctx, rep); err != nil {
 		return err
 	}
+	if err := hopCost(ctx, e, rep); err != nil {
+		return err
+	}
 	if err := m.latency(ctx, rep); err != nil {
 		return err
 	}

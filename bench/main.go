@@ -10,7 +10,8 @@
 //     interface endpoint in another VPC → NLB → the server), through HAProxy
 //     and through socat (each an instance in the server's VPC). Throughput
 //     with iperf3, request/response latency, new connections per second,
-//     memory per idle proxied connection and CPU per GB moved;
+//     memory per idle proxied connection and CPU per GB moved; and, apart
+//     from privlink, what each router namespace on a path costs;
 //   - the control plane: accept → first byte through a new endpoint, and
 //     DescribeVpcEndpoints with many endpoints stored, beside moto_server;
 //   - the micro-benchmarks (`go test -bench`) of the hot pieces.
@@ -52,7 +53,8 @@ func run() int {
 		quick    = flag.Bool("quick", false, "smoke mode: tiny sizes and durations; proves every figure is produced, not how fast")
 		out      = flag.String("out", "BENCHMARKS.md", "where to write the report (- for stdout)")
 		sections = flag.String("sections", "dataplane,controlplane,micro",
-			"which sections to run, comma-separated; controlplane's parts one by one: accept, sequence, describe")
+			"which sections to run, comma-separated; controlplane's parts one by one: accept, sequence, describe; "+
+				"hops: dataplane's table of what a namespace on the path costs, alone")
 		profile = flag.String("server-profile", "", "write a CPU profile of every privlink server started into this directory")
 		verbose = flag.Bool("v", false, "log progress in detail")
 	)
@@ -88,6 +90,8 @@ func run() int {
 			err = controlPlane(ctx, env, rep, []string{cpPartAccept, cpPartSequence, cpPartDescribe})
 		case cpPartAccept, cpPartSequence, cpPartDescribe:
 			err = controlPlane(ctx, env, rep, []string{s})
+		case "hops":
+			err = hopCost(ctx, env, rep)
 		case "micro":
 			err = micro(ctx, env, rep)
 		default:
