@@ -198,33 +198,17 @@ func (m *dpMeasure) throughput(ctx context.Context, rep *report) error {
 			for _, path := range allPaths {
 				srv, inst, ip := m.tp.clientOf(path)
 				procBefore, hostBefore := m.cpu(path), hostBusy()
-				var res struct {
-					End struct {
-						SumReceived struct {
-							Bytes         float64 `json:"bytes"`
-							BitsPerSecond float64 `json:"bits_per_second"`
-						} `json:"sum_received"`
-					} `json:"end"`
-				}
-				// The first try may find the server still starting.
-				err := retry(ctx, func() error {
-					out, err := srv.output(ctx, inst, "iperf3", "-c", ip, "-p", strconv.Itoa(portIperf), "-t", secs, "-P", strconv.Itoa(streams), "-J")
-					if err != nil {
-						return err
-					}
-					if err := json.Unmarshal(out, &res); err != nil || res.End.SumReceived.Bytes == 0 {
-						return fmt.Errorf("no bytes received (%v): %.300s", err, out)
-					}
-					return nil
+				res, err := runIperf(ctx, func() ([]byte, error) {
+					return srv.output(ctx, inst, "iperf3", "-c", ip, "-p", strconv.Itoa(portIperf), "-t", secs, "-P", strconv.Itoa(streams), "-J")
 				})
 				if err != nil {
 					return fmt.Errorf("iperf3 %s: %w", path, err)
 				}
 				proc[path] += m.cpu(path) - procBefore
 				host[path] += hostBusy() - hostBefore
-				gb[path] += res.End.SumReceived.Bytes / 1e9
-				runs[path] = append(runs[path], res.End.SumReceived.BitsPerSecond/1e9)
-				m.e.log.Info("iperf3", "path", path, "streams", streams, "round", round+1, "Gbit/s", fmt.Sprintf("%.2f", res.End.SumReceived.BitsPerSecond/1e9))
+				gb[path] += res.Bytes / 1e9
+				runs[path] = append(runs[path], res.BitsPerSecond/1e9)
+				m.e.log.Info("iperf3", "path", path, "streams", streams, "round", round+1, "Gbit/s", fmt.Sprintf("%.2f", res.BitsPerSecond/1e9))
 			}
 		}
 		for _, path := range allPaths {
@@ -240,6 +224,33 @@ func (m *dpMeasure) throughput(ctx context.Context, rep *report) error {
 		t.Intro += fmt.Sprintf(" Throughput is the median of %d interleaved rounds of %s s per path.", rounds, secs)
 	}
 	return nil
+}
+
+// iperfSum is what an iperf3 client's JSON report says the server received.
+type iperfSum struct {
+	Bytes         float64 `json:"bytes"`
+	BitsPerSecond float64 `json:"bits_per_second"`
+}
+
+// runIperf runs an iperf3 client (-J) until it reports bytes received: the
+// first tries may find the server still starting.
+func runIperf(ctx context.Context, client func() ([]byte, error)) (iperfSum, error) {
+	var res struct {
+		End struct {
+			SumReceived iperfSum `json:"sum_received"`
+		} `json:"end"`
+	}
+	err := retry(ctx, func() error {
+		out, err := client()
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(out, &res); err != nil || res.End.SumReceived.Bytes == 0 {
+			return fmt.Errorf("no bytes received (%v): %.300s", err, out)
+		}
+		return nil
+	})
+	return res.End.SumReceived, err
 }
 
 func (m *dpMeasure) latency(ctx context.Context, rep *report) error {

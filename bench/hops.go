@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -123,30 +122,14 @@ func (c *hopChain) iperf(ctx context.Context, secs string, streams int) (float64
 		_ = srv.Process.Kill()
 		_ = srv.Wait()
 	}()
-	var res struct {
-		End struct {
-			SumReceived struct {
-				Bytes         float64 `json:"bytes"`
-				BitsPerSecond float64 `json:"bits_per_second"`
-			} `json:"sum_received"`
-		} `json:"end"`
-	}
-	// The first tries may find the server still starting.
-	err := retry(ctx, func() error {
-		out, err := exec.CommandContext(ctx, "ip", "netns", "exec", c.spaces[0], "iperf3", "-c", c.server, "-p", strconv.Itoa(portIperf),
+	res, err := runIperf(ctx, func() ([]byte, error) {
+		return exec.CommandContext(ctx, "ip", "netns", "exec", c.spaces[0], "iperf3", "-c", c.server, "-p", strconv.Itoa(portIperf),
 			"-t", secs, "-P", strconv.Itoa(streams), "-J").Output()
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(out, &res); err != nil || res.End.SumReceived.Bytes == 0 {
-			return fmt.Errorf("no bytes received (%v): %.300s", err, out)
-		}
-		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("iperf3 through %d routers: %w: %s", len(c.spaces)-2, err, srvOut.Bytes())
 	}
-	return res.End.SumReceived.BitsPerSecond / 1e9, nil
+	return res.BitsPerSecond / 1e9, nil
 }
 
 // hopCost adds the hop table: iperf3 through each chain, rounds
