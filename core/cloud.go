@@ -229,7 +229,8 @@ func listNew[T any](t *txn, prefix string) ([]*T, error) {
 	return out, nil
 }
 
-// put writes v at key.
+// put writes v at key, and moves the index entries of an indexed kind
+// (index.go) with it.
 func put(t *txn, key string, v any) error {
 	if t.tx == nil {
 		return errReadOnly
@@ -238,12 +239,13 @@ func put(t *txn, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("core: encode %s: %w", key, err)
 	}
-	if err := reindex(t, key, b); err != nil {
+	if err := reindex(t, key, indexEntriesOf(v)); err != nil {
 		return err
 	}
 	return t.tx.Put(key, b)
 }
 
+// del removes the object at key and its index entries.
 func del(t *txn, key string) error {
 	if t.tx == nil {
 		return errReadOnly

@@ -66,25 +66,36 @@ func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
 	return out
 }
 
+// indexEntriesOf returns the index entries of an object put is about to
+// write (a value or a pointer), nil for a kind without indexes.
+func indexEntriesOf(v any) []indexEntry {
+	switch v := v.(type) {
+	case *NetworkInterface:
+		return eniIndexEntries(v)
+	case NetworkInterface:
+		return eniIndexEntries(&v)
+	case *VpcEndpoint:
+		return endpointIndexEntries(v)
+	case VpcEndpoint:
+		return endpointIndexEntries(&v)
+	}
+	return nil
+}
+
 // reindex moves the index entries of the object at key from its stored
-// value (if any) to its new one (nil when the object is being deleted).
-func reindex(t *txn, key string, next []byte) error {
+// value (if any) to now, its new value's (nil when it is being deleted).
+func reindex(t *txn, key string, now []indexEntry) error {
 	entries := indexedKind(key)
 	if entries == nil {
 		return nil
 	}
-	var was, now []indexEntry
 	old, ok, err := t.tx.Get(key)
 	if err != nil {
 		return err
 	}
+	var was []indexEntry
 	if ok {
 		if was, err = entries(old); err != nil {
-			return fmt.Errorf("core: decode %s: %w", key, err)
-		}
-	}
-	if next != nil {
-		if now, err = entries(next); err != nil {
 			return fmt.Errorf("core: decode %s: %w", key, err)
 		}
 	}
@@ -122,6 +133,16 @@ func listIndex(t *txn, prefix string) ([]store.KV, error) {
 		return t.rx.List(prefix)
 	}
 	return t.tx.List(prefix)
+}
+
+// getIndex reads one index key's value.
+func getIndex(t *txn, key string) (string, bool, error) {
+	if t.rx != nil {
+		kv, ok, err := t.rx.Get(key)
+		return string(kv.Value), ok, err
+	}
+	b, ok, err := t.tx.Get(key)
+	return string(b), ok, err
 }
 
 // endpointsInVPC returns the VPC's endpoints, in ID order: copies of their
@@ -239,19 +260,9 @@ func endpointByToken(t *txn, ownerID, token string) (*VpcEndpoint, error) {
 	if token == "" {
 		return nil, nil
 	}
-	var id string
-	if t.rx != nil {
-		kv, ok, err := t.rx.Get(keyIxVPCEToken(ownerID, token))
-		if err != nil || !ok {
-			return nil, err
-		}
-		id = string(kv.Value)
-	} else {
-		b, ok, err := t.tx.Get(keyIxVPCEToken(ownerID, token))
-		if err != nil || !ok {
-			return nil, err
-		}
-		id = string(b)
+	id, ok, err := getIndex(t, keyIxVPCEToken(ownerID, token))
+	if err != nil || !ok {
+		return nil, err
 	}
 	e, ok, err := get[VpcEndpoint](t, keyEndpoint(id))
 	if err == nil && !ok {
