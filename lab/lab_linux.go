@@ -491,6 +491,9 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 	); err != nil {
 		return err
 	}
+	if err := errors.Join(r.bigSegments(rv), inst.bigSegments(ie)); err != nil {
+		return err
+	}
 	if err := r.nl.LinkSetUp(rv); err != nil {
 		return fmt.Errorf("%s up: %w", vname, err)
 	}

@@ -317,6 +317,9 @@ func (l *Lab) ensureTransit(r *nsConn, vpcID string, own netip.Addr, nodeID stri
 		link      netlink.Link
 		own, peer netip.Addr
 	}{{r, rl, own, peer}, {node, nl, peer, own}} {
+		if err := end.c.bigSegments(end.link); err != nil {
+			return err
+		}
 		if err := end.c.setAddrs(end.link, map[netip.Prefix]bool{netip.PrefixFrom(end.own, 32): true}, nil); err != nil {
 			return err
 		}

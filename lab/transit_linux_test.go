@@ -118,6 +118,35 @@ func TestTransit(t *testing.T) {
 		}
 	})
 
+	t.Run("every link of the endpoint path takes big segments", func(t *testing.T) {
+		// The bench's throughput table depends on it: at 64 KiB a segment,
+		// each namespace crossed costs eight times as often.
+		for _, name := range []string{ns(c1), l.RouterNamespace(vpcC), ns(nodeP), l.RouterNamespace(vpcP), ns(t1)} {
+			c, err := openNS(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			links, err := c.nl.LinkList()
+			c.close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, link := range links {
+				a := link.Attrs()
+				if link.Type() != "veth" {
+					continue
+				}
+				if a.TSOMaxSize == 0 || a.GSOIPv4MaxSize == 0 {
+					t.Skipf("this kernel reports no IPv4 segment limit on %s (BIG TCP needs Linux 6.3)", a.Name)
+				}
+				if a.GSOIPv4MaxSize != a.TSOMaxSize || a.GROIPv4MaxSize != a.TSOMaxSize || a.TSOMaxSize <= 1<<16 {
+					t.Errorf("%s in %s: gso_ipv4_max_size %d, gro_ipv4_max_size %d, want the device's %d (> 64 KiB)",
+						a.Name, name, a.GSOIPv4MaxSize, a.GROIPv4MaxSize, a.TSOMaxSize)
+				}
+			}
+		}
+	})
+
 	t.Run("a removed target drains; new flows go to the new one", func(t *testing.T) {
 		client, err := netns.Open(ns(c1))
 		if err != nil {
