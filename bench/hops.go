@@ -9,11 +9,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/privlink/privlink/lab"
 )
 
 // The hop table measures what one more namespace on a path costs, apart
 // from privlink: a client and a server namespace joined through a chain of
-// 1, 2 or 3 router namespaces by veth pairs, each router forwarding with a
+// 1, 2 or 3 router namespaces by veth pairs with the lab's link settings
+// (lab.SetBigSegments), each router forwarding with a
 // stateful nftables filter (so conntrack tracks every flow in each, as it
 // does in every namespace of privlink's path). direct crosses one router;
 // privlink's kernel path crosses three (the consumer VPC's router, the load
@@ -86,6 +89,14 @@ func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, er
 	}
 	for _, cmd := range cmds {
 		if err := run(cmd...); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	for _, ns := range c.spaces {
+		// The lab's own link settings, so the chains cost what its
+		// namespaces do.
+		if err := lab.SetBigSegments(ns); err != nil {
 			c.close()
 			return nil, err
 		}
@@ -192,17 +203,28 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 		four = r.Values
 	}
 	one := four[hopColumn(1)]
-	rep.Notes = append(rep.Notes, fmt.Sprintf("What the hop table says about throughput. With four streams this machine's two "+
-		"CPUs are the limit, so every namespace a packet crosses (a veth, a routing decision, a conntrack lookup and the "+
-		"filter) takes its share: in this run 2 routers kept %.2f× and 3 routers %.2f× of one router's four-stream throughput. "+
-		"privlink's kernel path crosses three namespaces and also translates each flow twice, which is why its ratio to "+
-		"direct sits at or below the 3-router chain's. Tried and not available: nftables flowtables (a fast path past the "+
-		"forward hook for established flows), which this kernel lacks (no nf_flow_table module). Proposed, not built: "+
-		"joining the consumer VPC's router straight to the provider VPC's router and translating there, without the load "+
-		"balancer node's namespace on the data path (the node would keep its health checks): the 2-router column, with the "+
-		"translations still to pay. What matches direct is a path through one namespace, as direct's is: every VPC's router "+
-		"as a VRF of one namespace (VRFs keep overlapping addresses apart, conntrack zones their flows), translating once "+
-		"between them. That is a redesign of the lab fabric, recorded here and not started.",
+	rep.Notes = append(rep.Notes, fmt.Sprintf("What the hop table says about throughput. iperf3 runs each end in one "+
+		"thread, and the kernel carries a packet through every namespace of its path in the softirq of the CPU that sent "+
+		"it, so the sending CPU is the limit: each namespace crossed (a veth, a routing decision, a conntrack lookup and the "+
+		"filter) adds to that CPU's work, while the other CPU is partly idle (13-15%% of a system-wide perf profile of four "+
+		"streams, on both paths). In this run 2 routers kept %.2f× and 3 routers %.2f× of one router's four-stream "+
+		"throughput. privlink's kernel path crosses three namespaces and also translates each flow twice, which is why its "+
+		"ratio to direct sits at or below the 3-router chain's. "+
+		"What was tried, by hand on 2026-12-06 in a lab built through the API (medians of 5 to 7 interleaved rounds of "+
+		"4 s, four streams): "+
+		"segments of up to 512 KiB on every veth (BIG TCP, now the lab's setting) raised direct from 25.9 to 34.9 Gbit/s "+
+		"and privlink from 15.5 to 21.6, the ratio only from 0.65 to 0.67; "+
+		"the consumer VPC's router joined straight to the provider VPC's router, translating to the target there, without "+
+		"the load balancer node's namespace on the path, raised the ratio by about 0.05 (0.64 to 0.70), not enough on its "+
+		"own for the work it takes (the node's metrics, resets and flow sweeps would move into the provider's router); "+
+		"spreading the forwarding over both CPUs with RPS on every veth cost direct more than it gave privlink; threaded "+
+		"NAPI (GRO on) on every veth gave ratios of 0.72 to 0.85 in three sets of rounds, for two kernel threads per veth, "+
+		"and on the transit links alone nothing (0.62). Not available in this kernel: nftables flowtables (a fast path "+
+		"past the forward hook for established flows) and VRFs (CONFIG_NET_VRF is not set). What matches direct is a path "+
+		"through one namespace, as direct's is: every VPC's router in one namespace, kept apart without VRFs by a routing "+
+		"table and an ip rule per VPC and a conntrack zone per VPC, with the router's own services (the resolver) told "+
+		"apart by interface, translating once between VPCs. That is a redesign of the lab fabric, recorded here and not "+
+		"started.",
 		four[hopColumn(2)]/one, four[hopColumn(3)]/one))
 	return nil
 }
