@@ -65,17 +65,46 @@ func WriteQueryError(w http.ResponseWriter, status int, namespace, requestID str
 }
 
 // escape writes s as XML character data, exactly as xml.EscapeText would.
-// Text that needs no escaping — nearly all of it: IDs, names, addresses —
-// is copied as is; EscapeText gets only the rest, from the first byte that
-// might need escaping (an ASCII byte, so a rune boundary).
+// Printable ASCII — nearly all text: IDs, names, addresses, and the JSON of
+// policy documents — is copied in runs, its five special characters
+// written as EscapeText writes them; EscapeText gets only the rest of a
+// string from its first other byte (a rune boundary: ASCII came before).
 func escape(b *bytes.Buffer, s string) {
+	last := 0
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
-			b.WriteString(s[:i])
-			// Writing to a bytes.Buffer cannot fail.
-			_ = xml.EscapeText(b, []byte(s[i:]))
-			return
+		switch xmlClass[s[i]] {
+		case xmlPlain:
+			continue
+		case xmlEntity:
+			b.WriteString(s[last:i])
+			b.WriteString(xmlEntities[s[i]])
+			last = i + 1
+			continue
+		}
+		b.WriteString(s[last:i])
+		// Writing to a bytes.Buffer cannot fail.
+		_ = xml.EscapeText(b, []byte(s[i:]))
+		return
+	}
+	b.WriteString(s[last:])
+}
+
+// How escape treats a byte.
+const (
+	xmlOther  = iota // control characters and all of non-ASCII: EscapeText
+	xmlPlain         // copied
+	xmlEntity        // written as its entity
+)
+
+// xmlEntities are EscapeText's entities for printable ASCII.
+var xmlEntities = [128]string{'"': "&#34;", '\'': "&#39;", '&': "&amp;", '<': "&lt;", '>': "&gt;"}
+
+var xmlClass = func() (c [256]uint8) {
+	for i := 0x20; i < 0x7f; i++ {
+		c[i] = xmlPlain
+		if xmlEntities[i] != "" {
+			c[i] = xmlEntity
 		}
 	}
-	b.WriteString(s)
-}
+	return c
+}()
