@@ -491,7 +491,8 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 	); err != nil {
 		return err
 	}
-	if err := errors.Join(r.bigSegments(rv), inst.bigSegments(ie)); err != nil {
+	big := !l.cfg.SmallSegments
+	if err := errors.Join(r.segments(rv, big), inst.segments(ie, big)); err != nil {
 		return err
 	}
 	if err := r.nl.LinkSetUp(rv); err != nil {

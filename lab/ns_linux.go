@@ -83,32 +83,40 @@ func (c *nsConn) linkUp(name string) error {
 	return nil
 }
 
-// bigSegments lets TCP hand link IPv4 segments as large as the device
-// takes (BIG TCP: 512 KiB on a veth, not 64 KiB). Every namespace a packet
-// crosses costs about the same per segment whatever its size, so on a path
-// through lab namespaces larger segments carry more bytes for the same
-// work. Kernels before 6.3 report no IPv4 limit and are left as they are.
-func (c *nsConn) bigSegments(link netlink.Link) error {
+// legacySegment is the IPv4 segment limit without BIG TCP.
+const legacySegment = 64 << 10
+
+// segments sets the largest IPv4 segment TCP may hand link. With big, that
+// is as large as the device takes (BIG TCP: 512 KiB on a veth, not
+// 64 KiB): every namespace a packet crosses costs about the same per
+// segment whatever its size, so on a path through lab namespaces larger
+// segments carry more bytes for the same work. Kernels before 6.3 report
+// no IPv4 limit and are left as they are.
+func (c *nsConn) segments(link netlink.Link, big bool) error {
 	a := link.Attrs()
 	if a.GSOIPv4MaxSize == 0 || a.TSOMaxSize == 0 {
 		return nil
 	}
-	if a.GSOIPv4MaxSize < a.TSOMaxSize {
-		if err := c.nl.LinkSetGSOIPv4MaxSize(link, int(a.TSOMaxSize)); err != nil {
-			return fmt.Errorf("%s gso_ipv4_max_size %d: %w", a.Name, a.TSOMaxSize, err)
+	want := min(legacySegment, a.TSOMaxSize)
+	if big {
+		want = a.TSOMaxSize
+	}
+	if a.GSOIPv4MaxSize != want {
+		if err := c.nl.LinkSetGSOIPv4MaxSize(link, int(want)); err != nil {
+			return fmt.Errorf("%s gso_ipv4_max_size %d: %w", a.Name, want, err)
 		}
 	}
-	if a.GROIPv4MaxSize < a.TSOMaxSize {
-		if err := c.nl.LinkSetGROIPv4MaxSize(link, int(a.TSOMaxSize)); err != nil {
-			return fmt.Errorf("%s gro_ipv4_max_size %d: %w", a.Name, a.TSOMaxSize, err)
+	if a.GROIPv4MaxSize != want {
+		if err := c.nl.LinkSetGROIPv4MaxSize(link, int(want)); err != nil {
+			return fmt.Errorf("%s gro_ipv4_max_size %d: %w", a.Name, want, err)
 		}
 	}
 	return nil
 }
 
-// SetBigSegments gives every veth of a namespace the lab's segment limit,
-// for namespaces built outside the lab (the bench's router chains) that
-// are to be measured against it.
+// SetBigSegments gives every veth of a namespace the lab's default segment
+// limit, for namespaces built outside the lab (the bench's router chains)
+// that are to be measured against it.
 func SetBigSegments(namespace string) error {
 	ns, err := netns.Open(namespace)
 	if err != nil {
@@ -126,7 +134,7 @@ func SetBigSegments(namespace string) error {
 	var errs []error
 	for _, l := range links {
 		if l.Type() == "veth" {
-			errs = append(errs, c.bigSegments(l))
+			errs = append(errs, c.segments(l, true))
 		}
 	}
 	return errors.Join(errs...)

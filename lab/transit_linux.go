@@ -317,7 +317,7 @@ func (l *Lab) ensureTransit(r *nsConn, vpcID string, own netip.Addr, nodeID stri
 		link      netlink.Link
 		own, peer netip.Addr
 	}{{r, rl, own, peer}, {node, nl, peer, own}} {
-		if err := end.c.bigSegments(end.link); err != nil {
+		if err := end.c.segments(end.link, !l.cfg.SmallSegments); err != nil {
 			return err
 		}
 		if err := end.c.setAddrs(end.link, map[netip.Prefix]bool{netip.PrefixFrom(end.own, 32): true}, nil); err != nil {

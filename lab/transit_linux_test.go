@@ -118,33 +118,11 @@ func TestTransit(t *testing.T) {
 		}
 	})
 
+	path := []string{ns(c1), l.RouterNamespace(vpcC), ns(nodeP), l.RouterNamespace(vpcP), ns(t1)}
 	t.Run("every link of the endpoint path takes big segments", func(t *testing.T) {
 		// The bench's throughput table depends on it: at 64 KiB a segment,
-		// each namespace crossed costs eight times as often.
-		for _, name := range []string{ns(c1), l.RouterNamespace(vpcC), ns(nodeP), l.RouterNamespace(vpcP), ns(t1)} {
-			c, err := openNS(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			links, err := c.nl.LinkList()
-			c.close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, link := range links {
-				a := link.Attrs()
-				if link.Type() != "veth" {
-					continue
-				}
-				if a.TSOMaxSize == 0 || a.GSOIPv4MaxSize == 0 {
-					t.Skipf("this kernel reports no IPv4 segment limit on %s (BIG TCP needs Linux 6.3)", a.Name)
-				}
-				if a.GSOIPv4MaxSize != a.TSOMaxSize || a.GROIPv4MaxSize != a.TSOMaxSize || a.TSOMaxSize <= 1<<16 {
-					t.Errorf("%s in %s: gso_ipv4_max_size %d, gro_ipv4_max_size %d, want the device's %d (> 64 KiB)",
-						a.Name, name, a.GSOIPv4MaxSize, a.GROIPv4MaxSize, a.TSOMaxSize)
-				}
-			}
-		}
+		// each namespace crossed costs up to eight times as often.
+		checkSegments(t, path, func(tso uint32) uint32 { return tso })
 	})
 
 	t.Run("a removed target drains; new flows go to the new one", func(t *testing.T) {
@@ -189,6 +167,20 @@ func TestTransit(t *testing.T) {
 		}
 	})
 
+	t.Run("a restart with small segments takes links back to 64 KiB", func(t *testing.T) {
+		cfg := l.cfg
+		cfg.SmallSegments = true
+		small, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply(t, small, transitSpec(transitTargets))
+		checkSegments(t, path, func(uint32) uint32 { return 64 << 10 })
+		if got := dial(t, ns(c1), "", ep(80)); got.result != ok || got.banner != "t1 10.0.1.6" {
+			t.Errorf("with small segments: %v %q, want t1", got.result, got.banner)
+		}
+	})
+
 	t.Run("removing the endpoint's listeners stops new flows", func(t *testing.T) {
 		spec := transitSpec(transitTargets)
 		spec.VPCs[1].Endpoints = nil
@@ -197,6 +189,36 @@ func TestTransit(t *testing.T) {
 			t.Errorf("after removal: %v %q, want no connection", got.result, got.banner)
 		}
 	})
+}
+
+// checkSegments checks the IPv4 segment limits of every veth in the
+// namespaces: want gives the limit expected of a device that takes tso.
+func checkSegments(t *testing.T, namespaces []string, want func(tso uint32) uint32) {
+	t.Helper()
+	for _, name := range namespaces {
+		c, err := openNS(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, err := c.nl.LinkList()
+		c.close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, link := range links {
+			a := link.Attrs()
+			if link.Type() != "veth" {
+				continue
+			}
+			if a.TSOMaxSize == 0 || a.GSOIPv4MaxSize == 0 {
+				t.Skipf("this kernel reports no IPv4 segment limit on %s (BIG TCP needs Linux 6.3)", a.Name)
+			}
+			if w := want(a.TSOMaxSize); a.GSOIPv4MaxSize != w || a.GROIPv4MaxSize != w {
+				t.Errorf("%s in %s: gso_ipv4_max_size %d, gro_ipv4_max_size %d, want %d (the device takes %d)",
+					a.Name, name, a.GSOIPv4MaxSize, a.GROIPv4MaxSize, w, a.TSOMaxSize)
+			}
+		}
+	}
 }
 
 // listenPeer serves "banner peer-address" on addr inside the namespace,

@@ -61,6 +61,7 @@ type serverFlags struct {
 	dnsListen     string
 	dnsListenSet  bool // --dns-listen was given: failing to listen is fatal
 	cpuProfile    string
+	smallSegments bool
 }
 
 func newServerCmd() *cobra.Command {
@@ -90,6 +91,9 @@ func newServerCmd() *cobra.Command {
 		"how endpoint flows reach targets: kernel (NAT in the lab's namespaces, no copy) or proxy (a user-space hop)")
 	fl.StringVar(&f.dnsListen, "dns-listen", defaultDNSListen,
 		"IP:port (UDP and TCP) of the lab's public DNS resolver, the view from outside any VPC; empty for none")
+	fl.BoolVar(&f.smallSegments, "lab-small-segments", false,
+		"keep TCP segments on lab links at 64 KiB, as on EC2, instead of 512 KiB (BIG TCP): about a quarter less throughput, "+
+			"but every captured packet keeps its IP length (older tcpdump, such as 4.99.3, prints \"IP bad-len 0\" for larger ones)")
 	// For profiling the server under a benchmark (bench -server-profile).
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fl.MarkHidden("cpuprofile")
@@ -178,7 +182,7 @@ func runServer(ctx context.Context, f serverFlags) error {
 	labState := "off (--no-lab)"
 	if !f.noLab {
 		prefix := lab.PrefixFor(dataDir)
-		fabric, err = lab.New(lab.Config{Prefix: prefix, StateDir: filepath.Join(dataDir, "lab"), Logger: log})
+		fabric, err = lab.New(lab.Config{Prefix: prefix, StateDir: filepath.Join(dataDir, "lab"), Logger: log, SmallSegments: f.smallSegments})
 		if err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}
