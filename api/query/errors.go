@@ -65,10 +65,11 @@ func WriteQueryError(w http.ResponseWriter, status int, namespace, requestID str
 }
 
 // escape writes s as XML character data, exactly as xml.EscapeText would.
-// Printable ASCII — nearly all text: IDs, names, addresses, and the JSON of
-// policy documents — is copied in runs, its five special characters
-// written as EscapeText writes them; EscapeText gets only the rest of a
-// string from its first other byte (a rune boundary: ASCII came before).
+// Printable ASCII and its whitespace — nearly all text: IDs, names,
+// addresses, the pretty-printed JSON of policy documents — is copied in
+// runs, its special characters and whitespace written as the entities
+// EscapeText writes; EscapeText gets only the rest of a string from its
+// first other byte (a rune boundary: ASCII came before).
 func escape(b *bytes.Buffer, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
@@ -91,19 +92,25 @@ func escape(b *bytes.Buffer, s string) {
 
 // How escape treats a byte.
 const (
-	xmlOther  = iota // control characters and all of non-ASCII: EscapeText
+	xmlOther  = iota // other control characters and all of non-ASCII: EscapeText
 	xmlPlain         // copied
 	xmlEntity        // written as its entity
 )
 
-// xmlEntities are EscapeText's entities for printable ASCII.
-var xmlEntities = [128]string{'"': "&#34;", '\'': "&#39;", '&': "&amp;", '<': "&lt;", '>': "&gt;"}
+// xmlEntities are EscapeText's entities for ASCII: the five special
+// characters, and the whitespace of pretty-printed text (policy documents).
+var xmlEntities = [128]string{
+	'"': "&#34;", '\'': "&#39;", '&': "&amp;", '<': "&lt;", '>': "&gt;",
+	'\t': "&#x9;", '\n': "&#xA;", '\r': "&#xD;",
+}
 
 var xmlClass = func() (c [256]uint8) {
-	for i := 0x20; i < 0x7f; i++ {
-		c[i] = xmlPlain
-		if xmlEntities[i] != "" {
+	for i := range 0x7f {
+		switch {
+		case xmlEntities[i] != "":
 			c[i] = xmlEntity
+		case i >= 0x20:
+			c[i] = xmlPlain
 		}
 	}
 	return c
