@@ -210,7 +210,7 @@ func (c *Cloud) CreateVpcEndpoint(ctx context.Context, caller Caller, in CreateV
 		}
 		live := 0
 		for _, e := range inVPC {
-			if e.VpcID == vpc.ID && e.State != EndpointDeleting && e.State != EndpointDeleted {
+			if e.State != EndpointDeleting && e.State != EndpointDeleted {
 				live++
 			}
 		}

@@ -29,14 +29,23 @@ const indexVersion = "1"
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
 
+// indexedKinds are the kinds with index entries: where their objects are
+// stored, and how to find an object's entries from its stored value.
+var indexedKinds = []struct {
+	prefix  string
+	entries func(b []byte) ([]indexEntry, error)
+}{
+	{prefixENIs, decodeEntries(eniIndexEntries)},
+	{prefixEndpoints, decodeEntries(endpointIndexEntries)},
+}
+
 // indexedKind returns how to find the index entries of an object of the
 // key's kind, or nil when the kind has no index.
 func indexedKind(key string) func(b []byte) ([]indexEntry, error) {
-	switch {
-	case strings.HasPrefix(key, prefixENIs):
-		return decodeEntries(eniIndexEntries)
-	case strings.HasPrefix(key, prefixEndpoints):
-		return decodeEntries(endpointIndexEntries)
+	for _, k := range indexedKinds {
+		if strings.HasPrefix(key, k.prefix) {
+			return k.entries
+		}
 	}
 	return nil
 }
@@ -185,8 +194,8 @@ func (c *Cloud) EnsureIndexes(ctx context.Context) error {
 			return err
 		}
 		keys = nil
-		for _, p := range []string{prefixENIs, prefixEndpoints} {
-			kvs, err := t.rx.List(p)
+		for _, k := range indexedKinds {
+			kvs, err := t.rx.List(k.prefix)
 			if err != nil {
 				return err
 			}

@@ -49,13 +49,13 @@ func storedAndDerivedIndexes(c *Cloud) (got, want map[string]string, err error) 
 				got[kv.Key] = string(kv.Value)
 			}
 		}
-		for _, p := range []string{prefixENIs, prefixEndpoints} {
-			kvs, err := rx.List(p)
+		for _, k := range indexedKinds {
+			kvs, err := rx.List(k.prefix)
 			if err != nil {
 				return err
 			}
 			for _, kv := range kvs {
-				entries, err := indexedKind(kv.Key)(kv.Value)
+				entries, err := k.entries(kv.Value)
 				if err != nil {
 					return err
 				}
