@@ -211,7 +211,13 @@ func checkSegments(t *testing.T, namespaces []string, want func(tso uint32) uint
 				continue
 			}
 			if a.TSOMaxSize == 0 || a.GSOIPv4MaxSize == 0 {
-				t.Skipf("this kernel reports no IPv4 segment limit on %s (BIG TCP needs Linux 6.3)", a.Name)
+				// A kernel before 6.3 (no BIG TCP for IPv4): the lab
+				// leaves the link as the kernel made it.
+				if a.GSOMaxSize > legacySegment {
+					t.Errorf("%s in %s: gso_max_size %d on a kernel without IPv4 limits, want at most %d",
+						a.Name, name, a.GSOMaxSize, legacySegment)
+				}
+				continue
 			}
 			if w := want(a.TSOMaxSize); a.GSOIPv4MaxSize != w || a.GROIPv4MaxSize != w {
 				t.Errorf("%s in %s: gso_ipv4_max_size %d, gro_ipv4_max_size %d, want %d (the device takes %d)",
