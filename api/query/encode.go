@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -10,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // formTimestampFormat is how the SDKs write timestamps in requests.
@@ -24,85 +22,127 @@ var timestampType = reflect.TypeFor[Timestamp]()
 // child on its own line; leaves keep their text inline, so no whitespace
 // ever enters a value.
 type encoder struct {
-	buf   bytes.Buffer
+	buf   []byte
 	depth int
 	// empty is true while the innermost open element has no children.
 	empty bool
 }
 
-// encoderPool holds encoders between responses, for their buffers. Growing
-// a fresh buffer to a large response's size cost more than encoding it
-// (the new pages were zeroed and faulted in at every doubling); a pooled
-// buffer already has the room. Like fieldCache it is state no caller can
-// observe.
-var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
+// freeEncoders holds encoders between responses, for their buffers.
+// Growing a fresh buffer to a large response's size cost more than encoding
+// it (the new pages were zeroed and faulted in at every growth); a kept
+// buffer already has the room. A sync.Pool would drop them at every
+// garbage collection, which a server answering large lists runs often, so a
+// few are kept here instead, as many as could be encoding at once on a
+// small machine. Like fieldCache it is state no caller can observe.
+var freeEncoders = make(chan *encoder, 4)
 
 // maxPooledBuffer bounds the buffers kept: a rare huge response should not
-// pin its memory.
-const maxPooledBuffer = 8 << 20
+// pin its memory. 4 MiB holds a list of 1,000 endpoints, the most a page
+// has on AWS.
+const maxPooledBuffer = 4 << 20
 
 func newEncoder() *encoder {
-	e := encoderPool.Get().(*encoder)
-	e.buf.Reset()
-	e.depth, e.empty = 0, false
-	return e
-}
-
-// release returns e to the pool; neither e nor its buffer's bytes may be
-// used after.
-func (e *encoder) release() {
-	if e.buf.Cap() <= maxPooledBuffer {
-		encoderPool.Put(e)
+	select {
+	case e := <-freeEncoders:
+		e.buf = e.buf[:0]
+		e.depth, e.empty = 0, false
+		return e
+	default:
+		return new(encoder)
 	}
 }
 
-// spaces is indentation for up to 32 levels in one write.
-const spaces = "                                                                "
+// release keeps e for a later response; neither e nor its buffer's bytes
+// may be used after.
+func (e *encoder) release() {
+	if cap(e.buf) > maxPooledBuffer {
+		return
+	}
+	select {
+	case freeEncoders <- e:
+	default:
+	}
+}
+
+// newlineSpaces starts a line indented for up to 32 levels, in one write.
+const newlineSpaces = "\n                                                                "
 
 // indent starts a new line at the current depth.
 func (e *encoder) indent() {
-	if n := e.buf.Len(); n > 0 && e.buf.Bytes()[n-1] != '\n' {
-		e.buf.WriteByte('\n')
+	n := 2 * e.depth
+	if l := len(e.buf); l == 0 || e.buf[l-1] == '\n' {
+		// The line is already started (only the document's first).
+		e.writeSpaces(n)
+		return
 	}
-	for n := 2 * e.depth; n > 0; n -= len(spaces) {
-		e.buf.WriteString(spaces[:min(n, len(spaces))])
+	if n < len(newlineSpaces) {
+		e.buf = append(e.buf, newlineSpaces[:1+n]...)
+		return
+	}
+	e.buf = append(e.buf, '\n')
+	e.writeSpaces(n)
+}
+
+func (e *encoder) writeSpaces(n int) {
+	for ; n > 0; n -= len(newlineSpaces) - 1 {
+		e.buf = append(e.buf, newlineSpaces[1:1+min(n, len(newlineSpaces)-1)]...)
 	}
 }
 
+// open starts element name, with an xmlns attribute unless namespace is
+// empty: the document's root and its wrappers.
 func (e *encoder) open(name, namespace string) {
 	e.indent()
-	e.buf.WriteByte('<')
-	e.buf.WriteString(name)
+	e.buf = append(append(e.buf, '<'), name...)
 	if namespace != "" {
-		e.buf.WriteString(` xmlns="`)
-		escape(&e.buf, namespace)
-		e.buf.WriteByte('"')
+		e.buf = append(appendEscaped(append(e.buf, ` xmlns="`...), namespace), '"')
 	}
-	e.buf.WriteByte('>')
+	e.buf = append(e.buf, '>')
+	e.entered()
+}
+
+// close ends element name, opened by open.
+func (e *encoder) close(name string) {
+	e.leaving()
+	e.buf = append(append(append(e.buf, "</"...), name...), '>')
+}
+
+// leaf writes element name with text as its content.
+func (e *encoder) leaf(name, text string) {
+	e.indent()
+	e.buf = append(append(append(e.buf, '<'), name...), '>')
+	e.buf = appendEscaped(e.buf, text)
+	e.buf = append(append(append(e.buf, "</"...), name...), '>')
+	e.empty = false
+}
+
+// openTag starts an element whose start tag is tag.
+func (e *encoder) openTag(tag string) {
+	e.indent()
+	e.buf = append(e.buf, tag...)
+	e.entered()
+}
+
+// closeTag ends the innermost element with its end tag.
+func (e *encoder) closeTag(tag string) {
+	e.leaving()
+	e.buf = append(e.buf, tag...)
+}
+
+// entered follows an element's start tag.
+func (e *encoder) entered() {
 	e.depth++
 	e.empty = true
 }
 
-func (e *encoder) close(name string) {
+// leaving comes before an element's end tag: on a line of its own unless
+// the element is empty.
+func (e *encoder) leaving() {
 	e.depth--
 	if !e.empty {
 		e.indent()
 	}
-	e.empty = false
-	e.buf.WriteString("</")
-	e.buf.WriteString(name)
-	e.buf.WriteByte('>')
-}
-
-func (e *encoder) leaf(name, text string) {
-	e.indent()
-	e.buf.WriteByte('<')
-	e.buf.WriteString(name)
-	e.buf.WriteByte('>')
-	escape(&e.buf, text)
-	e.buf.WriteString("</")
-	e.buf.WriteString(name)
-	e.buf.WriteByte('>')
 	e.empty = false
 }
 
@@ -127,7 +167,8 @@ func (e *encoder) members(v reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range fs {
+	for i := range fs {
+		f := &fs[i]
 		if err := e.member(v.Field(f.index), f); err != nil {
 			return fmt.Errorf("%s: %w", f.xml, err)
 		}
@@ -136,19 +177,19 @@ func (e *encoder) members(v reflect.Value) error {
 }
 
 // member writes one field; absent (nil) fields are left out.
-func (e *encoder) member(v reflect.Value, f field) error {
+func (e *encoder) member(v reflect.Value, f *field) error {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nil
 		}
-		return e.value(f.xml, v.Elem())
+		return e.value(f.tags.xml, v.Elem())
 	case reflect.Slice:
 		if v.IsNil() {
 			return nil
 		}
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return e.value(f.xml, v)
+			return e.value(f.tags.xml, v)
 		}
 		return e.list(v, f)
 	case reflect.Map:
@@ -157,27 +198,27 @@ func (e *encoder) member(v reflect.Value, f field) error {
 		}
 		return e.mapping(v, f)
 	}
-	return e.value(f.xml, v)
+	return e.value(f.tags.xml, v)
 }
 
-func (e *encoder) list(v reflect.Value, f field) error {
-	name := f.xml
+func (e *encoder) list(v reflect.Value, f *field) error {
+	el := f.tags.xml
 	if f.item != "" {
-		e.open(f.xml, "")
-		name = f.item
+		e.openTag(f.tags.xml.open)
+		el = f.tags.item
 	}
 	for i := range v.Len() {
-		if err := e.value(name, v.Index(i)); err != nil {
+		if err := e.value(el, v.Index(i)); err != nil {
 			return err
 		}
 	}
 	if f.item != "" {
-		e.close(f.xml)
+		e.closeTag(f.tags.xml.close)
 	}
 	return nil
 }
 
-func (e *encoder) mapping(v reflect.Value, f field) error {
+func (e *encoder) mapping(v reflect.Value, f *field) error {
 	if v.Type().Key().Kind() != reflect.String {
 		return fmt.Errorf("map key must be a string, got %s", v.Type().Key())
 	}
@@ -186,27 +227,29 @@ func (e *encoder) mapping(v reflect.Value, f field) error {
 		keys = append(keys, k.String())
 	}
 	slices.Sort(keys)
-	entry := f.xml
+	entry := f.tags.xml
 	if f.item != "" {
-		e.open(f.xml, "")
-		entry = f.item
+		e.openTag(f.tags.xml.open)
+		entry = f.tags.item
 	}
 	for _, k := range keys {
-		e.open(entry, "")
-		e.leaf(f.key, k)
-		if err := e.value(f.value, v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key()))); err != nil {
+		e.openTag(entry.open)
+		if err := e.value(f.tags.key, reflect.ValueOf(k)); err != nil {
 			return err
 		}
-		e.close(entry)
+		if err := e.value(f.tags.value, v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key()))); err != nil {
+			return err
+		}
+		e.closeTag(entry.close)
 	}
 	if f.item != "" {
-		e.close(f.xml)
+		e.closeTag(f.tags.xml.close)
 	}
 	return nil
 }
 
-// value writes v as element name: a structure's members, or a scalar's text.
-func (e *encoder) value(name string, v reflect.Value) error {
+// value writes v as element el: a structure's members, or a scalar's text.
+func (e *encoder) value(el element, v reflect.Value) error {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return nil
@@ -214,18 +257,53 @@ func (e *encoder) value(name string, v reflect.Value) error {
 		v = v.Elem()
 	}
 	if v.Kind() == reflect.Struct && v.Type() != timestampType {
-		e.open(name, "")
+		e.openTag(el.open)
 		if err := e.members(v); err != nil {
 			return err
 		}
-		e.close(name)
+		e.closeTag(el.close)
 		return nil
 	}
-	text, err := scalarText(v, false)
-	if err != nil {
+	e.indent()
+	e.buf = append(e.buf, el.open...)
+	if err := e.scalar(v); err != nil {
 		return err
 	}
-	e.leaf(name, text)
+	e.buf = append(e.buf, el.close...)
+	e.empty = false
+	return nil
+}
+
+// scalar writes the text of a scalar as scalarText would have it, with no
+// string in between for numbers, booleans and times (their text needs no
+// escaping).
+func (e *encoder) scalar(v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.String:
+		e.buf = appendEscaped(e.buf, v.String())
+	case reflect.Bool:
+		e.buf = strconv.AppendBool(e.buf, v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
+	case reflect.Struct:
+		if v.Type() != timestampType {
+			return fmt.Errorf("unsupported type %s", v.Type())
+		}
+		var ts *Timestamp
+		if v.CanAddr() {
+			ts = v.Addr().Interface().(*Timestamp)
+		} else {
+			t := v.Interface().(Timestamp)
+			ts = &t
+		}
+		e.buf = ts.UTC().AppendFormat(e.buf, TimestampFormat)
+	default:
+		text, err := scalarText(v, false)
+		if err != nil {
+			return err
+		}
+		e.buf = appendEscaped(e.buf, text)
+	}
 	return nil
 }
 

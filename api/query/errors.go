@@ -65,32 +65,36 @@ func WriteQueryError(w http.ResponseWriter, status int, namespace, requestID str
 }
 
 // escape writes s as XML character data, exactly as xml.EscapeText would.
-// Printable ASCII and its whitespace — nearly all text: IDs, names,
-// addresses, the pretty-printed JSON of policy documents — is copied in
-// runs, its special characters and whitespace written as the entities
+func escape(b *bytes.Buffer, s string) {
+	b.Write(appendEscaped(b.AvailableBuffer(), s))
+}
+
+// appendEscaped appends s as XML character data, exactly as xml.EscapeText
+// would write it. Printable ASCII and its whitespace — nearly all text: IDs,
+// names, addresses, the pretty-printed JSON of policy documents — is copied
+// in runs, its special characters and whitespace written as the entities
 // EscapeText writes; EscapeText gets only the rest of a string from its
 // first other byte (a rune boundary: ASCII came before).
-func escape(b *bytes.Buffer, s string) {
+func appendEscaped(dst []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		switch xmlClass[s[i]] {
 		case xmlPlain:
 			continue
 		case xmlEntity:
-			b.WriteString(s[last:i])
-			b.WriteString(xmlEntities[s[i]])
+			dst = append(append(dst, s[last:i]...), xmlEntities[s[i]]...)
 			last = i + 1
 			continue
 		}
-		b.WriteString(s[last:i])
+		w := bytes.NewBuffer(append(dst, s[last:i]...))
 		// Writing to a bytes.Buffer cannot fail.
-		_ = xml.EscapeText(b, []byte(s[i:]))
-		return
+		_ = xml.EscapeText(w, []byte(s[i:]))
+		return w.Bytes()
 	}
-	b.WriteString(s[last:])
+	return append(dst, s[last:]...)
 }
 
-// How escape treats a byte.
+// How appendEscaped treats a byte.
 const (
 	xmlOther  = iota // other control characters and all of non-ASCII: EscapeText
 	xmlPlain         // copied

@@ -80,11 +80,21 @@ func TestDecodeRejectsBadTargetEveryTime(t *testing.T) {
 
 func TestIndent(t *testing.T) {
 	for _, depth := range []int{0, 1, 31, 32, 33, 70} {
-		e := newEncoder()
-		e.depth = depth
-		e.indent()
-		if got, want := e.buf.String(), strings.Repeat("  ", depth); got != want {
-			t.Errorf("depth %d: indent wrote %d spaces, want %d", depth, len(got), len(want))
+		// At the document's start the line is already begun; after an
+		// element a new one starts.
+		for _, before := range []string{"", "<a>"} {
+			e := newEncoder()
+			e.buf = append(e.buf, before...)
+			e.depth = depth
+			e.indent()
+			want := before + strings.Repeat("  ", depth)
+			if before != "" {
+				want = before + "\n" + strings.Repeat("  ", depth)
+			}
+			if got := string(e.buf); got != want {
+				t.Errorf("depth %d after %q: indent wrote %q, want %q", depth, before, got, want)
+			}
+			e.release()
 		}
 	}
 }

@@ -62,7 +62,7 @@ func (op Operation) MarshalResponse(requestID string, out any) ([]byte, error) {
 		return nil, err
 	}
 	defer e.release()
-	return bytes.Clone(e.buf.Bytes()), nil
+	return bytes.Clone(e.buf), nil
 }
 
 // WriteResponse writes out as op's 200 response. It returns an error, having
@@ -75,7 +75,7 @@ func (op Operation) WriteResponse(w http.ResponseWriter, requestID string, out a
 	defer e.release()
 	// The body goes out of the encoder's own buffer: a Writer must not
 	// keep what it is given.
-	writeXML(w, http.StatusOK, e.buf.Bytes())
+	writeXML(w, http.StatusOK, e.buf)
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (op Operation) encode(requestID string, out any) (*encoder, error) {
 func (op Operation) document(e *encoder, requestID string, out any) error {
 	switch op.Protocol {
 	case EC2:
-		e.buf.WriteString(xmlHeader)
+		e.buf = append(e.buf, xmlHeader...)
 		e.open(op.Name+"Response", op.Namespace)
 		e.leaf("requestId", requestID)
 		if op.NewOutput == nil {
@@ -126,7 +126,7 @@ func (op Operation) document(e *encoder, requestID string, out any) error {
 	default:
 		return fmt.Errorf("query: operation %s has unknown protocol %q", op.Name, op.Protocol)
 	}
-	e.buf.WriteByte('\n')
+	e.buf = append(e.buf, '\n')
 	return nil
 }
 

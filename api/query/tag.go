@@ -17,7 +17,17 @@ type field struct {
 	key      string // map entry key name
 	value    string // map entry value name
 	required bool
+	tags     fieldTags // the response elements' tags
 }
+
+// element is a response element's start and end tags, written out once per
+// field so that writing an element is two copies.
+type element struct{ open, close string }
+
+func newElement(name string) element { return element{"<" + name + ">", "</" + name + ">"} }
+
+// fieldTags are the elements of a field in responses.
+type fieldTags struct{ xml, item, key, value element }
 
 // fieldCache memoizes fields by struct type (reflect.Type → fieldsResult).
 // It is the codec's one piece of package state, kept for the reason
@@ -84,6 +94,7 @@ func fields(t reflect.Type) ([]field, error) {
 		if f.xml == "" {
 			f.xml = f.name
 		}
+		f.tags = fieldTags{xml: newElement(f.xml), item: newElement(f.item), key: newElement(f.key), value: newElement(f.value)}
 		if strings.Contains(f.name, ".") {
 			return nil, fmt.Errorf("query: %s.%s: parameter name %q has a dot", t, sf.Name, f.name)
 		}
