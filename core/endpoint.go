@@ -359,7 +359,7 @@ func (c *Cloud) DescribeVpcEndpoints(ctx context.Context, caller Caller, ids []s
 			}
 		} else {
 			var err error
-			eps, err = listWhere(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.OwnerID == caller.AccountID })
+			eps, err = endpointsOwnedBy(t, caller.AccountID)
 			if err != nil {
 				return err
 			}

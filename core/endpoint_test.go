@@ -386,6 +386,18 @@ func TestDescribeAndDeleteVpcEndpoints(t *testing.T) {
 	if got, err := e.DescribeVpcEndpoints(ctx, plProvider, nil); err != nil || len(got) != 0 {
 		t.Errorf("the provider sees the consumer's endpoints: %+v %v", got, err)
 	}
+	// An endpoint of the provider's own, in its VPC, is in its list alone.
+	own, err := e.CreateVpcEndpoint(ctx, plProvider, CreateVpcEndpointInput{
+		VpcEndpointType: "Interface", VpcID: w.prov.vpc.ID, ServiceName: w.svc.ServiceName,
+		SubnetIDs: []string{w.prov.subA.ID},
+	})
+	plOK(t, err)
+	if got, err := e.DescribeVpcEndpoints(ctx, plProvider, nil); err != nil || len(got) != 1 || got[0].ID != own.ID {
+		t.Errorf("the provider's list %+v %v, want its own endpoint %s alone", got, err, own.ID)
+	}
+	if got, err := e.DescribeVpcEndpoints(ctx, plConsumer, nil); err != nil || len(got) != 2 {
+		t.Errorf("the consumer's list %+v %v, want its 2 endpoints", got, err)
+	}
 	_, err = e.DescribeVpcEndpoints(ctx, plProvider, []string{a.ID})
 	if got := plCode(t, err, "InvalidVpcEndpointId.NotFound"); got.Message != "The Vpc Endpoint Id '"+a.ID+"' does not exist" {
 		t.Errorf("message %q", got.Message)

@@ -13,7 +13,8 @@ import (
 // in a subnet, the endpoints of a VPC (quota, private DNS names), an
 // earlier call with the same client token. Finding them by scanning every
 // interface or endpoint costs a create time in proportion to the whole
-// store, so filling it costs the square of its size. Instead, put and del
+// store, so filling it costs the square of its size. A describe of one
+// account's endpoints likewise reads only that account's. Instead, put and del
 // keep small index keys beside the objects of the indexed kinds, in the
 // same transaction, and those checks list a few keys under one prefix.
 //
@@ -24,7 +25,7 @@ import (
 
 // indexVersion names the set of indexes: change it when one is added or
 // changes shape, and EnsureIndexes rebuilds them all.
-const indexVersion = "1"
+const indexVersion = "2"
 
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
@@ -68,7 +69,10 @@ func eniIndexEntries(e *NetworkInterface) []indexEntry {
 }
 
 func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
-	out := []indexEntry{{prefixIxVPCEndpointsOf(e.VpcID) + e.ID, e.ID}}
+	out := []indexEntry{
+		{prefixIxVPCEndpointsOf(e.VpcID) + e.ID, e.ID},
+		{prefixIxOwnerVPCEsOf(e.OwnerID) + e.ID, e.ID},
+	}
 	if e.ClientToken != "" {
 		out = append(out, indexEntry{keyIxVPCEToken(e.OwnerID, e.ClientToken), e.ID})
 	}
@@ -157,7 +161,19 @@ func getIndex(t *txn, key string) (string, bool, error) {
 // endpointsInVPC returns the VPC's endpoints, in ID order: copies of their
 // own in an update, shared ones in a view.
 func endpointsInVPC(t *txn, vpcID string) ([]*VpcEndpoint, error) {
-	kvs, err := listIndex(t, prefixIxVPCEndpointsOf(vpcID))
+	return indexedEndpoints(t, prefixIxVPCEndpointsOf(vpcID))
+}
+
+// endpointsOwnedBy returns the account's endpoints, in ID order: copies of
+// their own in an update, shared ones in a view.
+func endpointsOwnedBy(t *txn, ownerID string) ([]*VpcEndpoint, error) {
+	return indexedEndpoints(t, prefixIxOwnerVPCEsOf(ownerID))
+}
+
+// indexedEndpoints returns the endpoints named by the index keys under
+// prefix, in key order.
+func indexedEndpoints(t *txn, prefix string) ([]*VpcEndpoint, error) {
+	kvs, err := listIndex(t, prefix)
 	if err != nil {
 		return nil, err
 	}

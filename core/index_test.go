@@ -130,7 +130,7 @@ func TestIndexesFollowWrites(t *testing.T) {
 	got, _, err := storedAndDerivedIndexes(e.Cloud)
 	plOK(t, err)
 	for k := range got {
-		if strings.HasPrefix(k, prefixIxVPCEndpoints) || strings.HasPrefix(k, prefixIxVPCEToken) {
+		if strings.HasPrefix(k, prefixIxVPCEndpoints) || strings.HasPrefix(k, prefixIxVPCEToken) || strings.HasPrefix(k, prefixIxOwnerVPCEs) {
 			t.Errorf("deleted endpoints left index key %s", k)
 		}
 	}

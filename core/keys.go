@@ -84,6 +84,7 @@ const (
 	prefixIxSubnetAddrs  = prefixIndex + "subnet-addrs/"  // <subnet id>/<address>: interface ID
 	prefixIxVPCEndpoints = prefixIndex + "vpc-endpoints/" // <vpc id>/<endpoint id>: endpoint ID
 	prefixIxVPCEToken    = prefixIndex + "vpce-token/"    // <owner>/<client token>: endpoint ID
+	prefixIxOwnerVPCEs   = prefixIndex + "owner-vpces/"   // <owner>/<endpoint id>: endpoint ID
 )
 
 // prefixIxSubnetAddrsOf is the prefix of the addresses taken in a subnet.
@@ -91,5 +92,8 @@ func prefixIxSubnetAddrsOf(subnetID string) string { return prefixIxSubnetAddrs 
 
 // prefixIxVPCEndpointsOf is the prefix of the endpoints of a VPC.
 func prefixIxVPCEndpointsOf(vpcID string) string { return prefixIxVPCEndpoints + vpcID + "/" }
+
+// prefixIxOwnerVPCEsOf is the prefix of an account's endpoints.
+func prefixIxOwnerVPCEsOf(ownerID string) string { return prefixIxOwnerVPCEs + ownerID + "/" }
 
 func keyIxVPCEToken(ownerID, token string) string { return prefixIxVPCEToken + ownerID + "/" + token }
