@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/netip"
@@ -506,11 +507,25 @@ func (c *Cloud) DescribeVpcEndpointConnections(ctx context.Context, caller Calle
 	var out []VpcEndpointConnection
 	err := c.view(ctx, func(t *txn) error {
 		out = nil
-		all, err := listWhere(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.ServiceOwnerID == caller.AccountID })
+		// An endpoint's connection ends with its service, so the
+		// caller's services name every connection there is.
+		svcs, err := listWhere(t, prefixEndpointServices, func(s *EndpointService) bool { return s.OwnerID == caller.AccountID })
 		if err != nil {
 			return err
 		}
-		slices.SortStableFunc(all, func(a, b *VpcEndpoint) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		var all []*VpcEndpoint
+		for _, s := range svcs {
+			eps, err := endpointsOfService(t, s.ID)
+			if err != nil {
+				return err
+			}
+			all = append(all, eps...)
+		}
+		// Ties in creation time keep ID order, as a list of all endpoints
+		// would.
+		slices.SortStableFunc(all, func(a, b *VpcEndpoint) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+		})
 		if len(all) > 0 {
 			out = make([]VpcEndpointConnection, 0, len(all))
 		}

@@ -492,3 +492,69 @@ func TestEndpointConnectionDecisions(t *testing.T) {
 	_, err = e.RejectVpcEndpointConnections(ctx, plStranger, w.svc.ID, []string{ep.ID})
 	plCode(t, err, "InvalidVpcEndpointServiceId.NotFound")
 }
+
+// TestConnectionsAcrossServices lists a provider's connections to two of
+// its services in creation order, and keeps each service's endpoints to
+// itself when a load balancer is removed or a service deleted.
+func TestConnectionsAcrossServices(t *testing.T) {
+	e := plNew(t)
+	ctx := context.Background()
+	w := e.plWorld(t, true)
+	e.plAllow(t, w.svc.ID, "*")
+	lb2 := e.plLB(t, plProvider, "svc2", w.prov.subA.ID)
+	lb3 := e.plLB(t, plProvider, "svc3", w.prov.subA.ID)
+	svc2, err := e.CreateVpcEndpointServiceConfiguration(ctx, plProvider, CreateVpcEndpointServiceConfigurationInput{
+		NetworkLoadBalancerARNs: []string{lb2.ARN, lb3.ARN}, AcceptanceRequired: true,
+	})
+	plOK(t, err)
+	e.plAllow(t, svc2.ID, "*")
+	create := func(svc ServiceConfiguration) VpcEndpointDescription {
+		t.Helper()
+		*e.clock = e.clock.Add(time.Second)
+		ep, err := e.CreateVpcEndpoint(ctx, plConsumer, CreateVpcEndpointInput{
+			VpcEndpointType: "Interface", VpcID: w.cons.vpc.ID, ServiceName: svc.ServiceName,
+			SubnetIDs: []string{w.cons.subA.ID},
+		})
+		plOK(t, err)
+		return ep
+	}
+	// The first service's endpoints have IDs on both sides of the
+	// second's, and creation order mixes the services.
+	a, b, c := create(w.svc), create(svc2), create(w.svc)
+	conns, err := e.DescribeVpcEndpointConnections(ctx, plProvider)
+	plOK(t, err)
+	var got []string
+	for _, cn := range conns {
+		got = append(got, cn.VpcEndpointID+"@"+cn.ServiceID)
+	}
+	if want := []string{a.ID + "@" + w.svc.ID, b.ID + "@" + svc2.ID, c.ID + "@" + w.svc.ID}; !slices.Equal(got, want) {
+		t.Errorf("connections %v, want %v", got, want)
+	}
+
+	// With the second service's endpoint rejected, only the first
+	// service's connections hold it back.
+	_, err = e.RejectVpcEndpointConnections(ctx, plProvider, svc2.ID, []string{b.ID})
+	plOK(t, err)
+	err = e.ModifyVpcEndpointServiceConfiguration(ctx, plProvider, ModifyVpcEndpointServiceConfigurationInput{
+		ServiceID: svc2.ID, RemoveNetworkLoadBalancerARNs: []string{lb3.ARN},
+	})
+	plOK(t, err)
+	err = e.ModifyVpcEndpointServiceConfiguration(ctx, plProvider, ModifyVpcEndpointServiceConfigurationInput{
+		ServiceID: w.svc.ID, AddNetworkLoadBalancerARNs: []string{lb3.ARN},
+	})
+	plOK(t, err)
+	err = e.ModifyVpcEndpointServiceConfiguration(ctx, plProvider, ModifyVpcEndpointServiceConfigurationInput{
+		ServiceID: w.svc.ID, RemoveNetworkLoadBalancerARNs: []string{lb3.ARN},
+	})
+	plCode(t, err, "ExistingVpcEndpointConnections")
+	un, err := e.DeleteVpcEndpointServiceConfigurations(ctx, plProvider, []string{svc2.ID, w.svc.ID})
+	plOK(t, err)
+	if len(un) != 1 || un[0].ResourceID != w.svc.ID || un[0].Code != "ExistingVpcEndpointConnections" {
+		t.Errorf("deleting both services: %+v, want only %s refused", un, w.svc.ID)
+	}
+	conns, err = e.DescribeVpcEndpointConnections(ctx, plProvider)
+	plOK(t, err)
+	if len(conns) != 2 || conns[0].VpcEndpointID != a.ID || conns[1].VpcEndpointID != c.ID {
+		t.Errorf("after deleting the second service, connections %+v", conns)
+	}
+}

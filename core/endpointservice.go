@@ -314,10 +314,11 @@ func (c *Cloud) ModifyVpcEndpointServiceConfiguration(ctx context.Context, calle
 					return vpceInvalidParameter("The network load balancer '%s' is not associated with the endpoint service %s.", arn, s.ID)
 				}
 			}
-			connected, err := exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return e.ServiceID == s.ID && activeConnection(e.State) })
+			eps, err := endpointsOfService(t, s.ID)
 			if err != nil {
 				return err
 			}
+			connected := slices.ContainsFunc(eps, func(e *VpcEndpoint) bool { return activeConnection(e.State) })
 			if connected {
 				return Errorf(KindConflict, "ExistingVpcEndpointConnections",
 					"Service has existing active VPC Endpoint connections! Load balancers cannot be removed from %s while endpoints are connected.", s.ID)
@@ -405,10 +406,6 @@ func (c *Cloud) DeleteVpcEndpointServiceConfigurations(ctx context.Context, call
 	var out []UnsuccessfulItem
 	err := c.update(ctx, func(t *txn) error {
 		out = nil
-		endpoints, err := list[VpcEndpoint](t, prefixEndpoints)
-		if err != nil {
-			return err
-		}
 		for _, id := range distinctInOrder(ids) {
 			s, err := c.ownedEndpointService(t, caller, id)
 			if IsKind(err, KindNotFound) {
@@ -419,7 +416,11 @@ func (c *Cloud) DeleteVpcEndpointServiceConfigurations(ctx context.Context, call
 			if err != nil {
 				return err
 			}
-			if slices.ContainsFunc(endpoints, func(e *VpcEndpoint) bool { return e.ServiceID == s.ID && activeConnection(e.State) }) {
+			endpoints, err := endpointsOfService(t, s.ID)
+			if err != nil {
+				return err
+			}
+			if slices.ContainsFunc(endpoints, func(e *VpcEndpoint) bool { return activeConnection(e.State) }) {
 				out = append(out, UnsuccessfulItem{ResourceID: id, Code: "ExistingVpcEndpointConnections",
 					Message: "Service has existing active VPC Endpoint connections!"})
 				continue

@@ -14,7 +14,8 @@ import (
 // earlier call with the same client token. Finding them by scanning every
 // interface or endpoint costs a create time in proportion to the whole
 // store, so filling it costs the square of its size. A describe of one
-// account's endpoints likewise reads only that account's. Instead, put and del
+// account's endpoints, or of one provider's connections, likewise reads
+// only those endpoints. Instead, put and del
 // keep small index keys beside the objects of the indexed kinds, in the
 // same transaction, and those checks list a few keys under one prefix.
 //
@@ -25,7 +26,7 @@ import (
 
 // indexVersion names the set of indexes: change it when one is added or
 // changes shape, and EnsureIndexes rebuilds them all.
-const indexVersion = "2"
+const indexVersion = "3"
 
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
@@ -72,6 +73,9 @@ func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
 	out := []indexEntry{
 		{prefixIxVPCEndpointsOf(e.VpcID) + e.ID, e.ID},
 		{prefixIxOwnerVPCEsOf(e.OwnerID) + e.ID, e.ID},
+	}
+	if e.ServiceID != "" {
+		out = append(out, indexEntry{prefixIxServiceVPCEsOf(e.ServiceID) + e.ID, e.ID})
 	}
 	if e.ClientToken != "" {
 		out = append(out, indexEntry{keyIxVPCEToken(e.OwnerID, e.ClientToken), e.ID})
@@ -168,6 +172,12 @@ func endpointsInVPC(t *txn, vpcID string) ([]*VpcEndpoint, error) {
 // their own in an update, shared ones in a view.
 func endpointsOwnedBy(t *txn, ownerID string) ([]*VpcEndpoint, error) {
 	return indexedEndpoints(t, prefixIxOwnerVPCEsOf(ownerID))
+}
+
+// endpointsOfService returns the endpoints of the service, in ID order:
+// copies of their own in an update, shared ones in a view.
+func endpointsOfService(t *txn, serviceID string) ([]*VpcEndpoint, error) {
+	return indexedEndpoints(t, prefixIxServiceVPCEsOf(serviceID))
 }
 
 // indexedEndpoints returns the endpoints named by the index keys under

@@ -85,6 +85,7 @@ const (
 	prefixIxVPCEndpoints = prefixIndex + "vpc-endpoints/" // <vpc id>/<endpoint id>: endpoint ID
 	prefixIxVPCEToken    = prefixIndex + "vpce-token/"    // <owner>/<client token>: endpoint ID
 	prefixIxOwnerVPCEs   = prefixIndex + "owner-vpces/"   // <owner>/<endpoint id>: endpoint ID
+	prefixIxServiceVPCEs = prefixIndex + "service-vpces/" // <service id>/<endpoint id>: endpoint ID
 )
 
 // prefixIxSubnetAddrsOf is the prefix of the addresses taken in a subnet.
@@ -95,5 +96,8 @@ func prefixIxVPCEndpointsOf(vpcID string) string { return prefixIxVPCEndpoints +
 
 // prefixIxOwnerVPCEsOf is the prefix of an account's endpoints.
 func prefixIxOwnerVPCEsOf(ownerID string) string { return prefixIxOwnerVPCEs + ownerID + "/" }
+
+// prefixIxServiceVPCEsOf is the prefix of the endpoints of a service.
+func prefixIxServiceVPCEsOf(serviceID string) string { return prefixIxServiceVPCEs + serviceID + "/" }
 
 func keyIxVPCEToken(ownerID, token string) string { return prefixIxVPCEToken + ownerID + "/" + token }
