@@ -220,11 +220,22 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 		"spreading the forwarding over both CPUs with RPS on every veth cost direct more than it gave privlink; threaded "+
 		"NAPI (GRO on) on every veth gave ratios of 0.72 to 0.85 in three sets of rounds, for two kernel threads per veth, "+
 		"and on the transit links alone nothing (0.62). Not available in this kernel: nftables flowtables (a fast path "+
-		"past the forward hook for established flows) and VRFs (CONFIG_NET_VRF is not set). What matches direct is a path "+
-		"through one namespace, as direct's is: every VPC's router in one namespace, kept apart without VRFs by a routing "+
-		"table and an ip rule per VPC and a conntrack zone per VPC, with the router's own services (the resolver) told "+
-		"apart by interface, translating once between VPCs. That is a redesign of the lab fabric, recorded here and not "+
-		"started.",
+		"past the forward hook for established flows) and VRFs (CONFIG_NET_VRF is not set). "+
+		"Where privlink's share goes, measured by hand on 2026-12-06 beside a lab built through the API (plain namespaces "+
+		"built by hand as the chains above, medians of 6 interleaved rounds of 4 s, four streams): a chain of three routers "+
+		"kept 0.89× of direct and privlink 0.88× of that chain; one router that translates each flow (DNAT and SNAT, "+
+		"like privlink's) kept 0.95× of one that only forwards. So each namespace on the path costs about 5%%, each "+
+		"translation about as much, and privlink's path has two namespaces and two translations more than direct's. "+
+		"Deleting privlink's counter tables (privlink-metrics) from the path moved privlink within the noise: on this "+
+		"shared machine the rounds of one path spread over ±20%%. A path as fast as direct's crosses no more namespaces and "+
+		"translates once. In one namespace holding every VPC's router (a routing table and an ip rule per VPC, a "+
+		"conntrack zone per VPC, the resolver told apart by interface), a translated flow belongs to two VPCs, but "+
+		"conntrack gives an entry one zone, which may apply to one direction only: its replies would be tracked in the "+
+		"default zone, told apart by the load balancer addresses they go to, and routed by the flow's mark (an ip rule "+
+		"on the connmark). With two namespaces (the consumer's router translating straight to the target, the provider's "+
+		"router forwarding: 0.95 × 0.95 by the figures above), every consumer VPC's router would pick source ports for "+
+		"the same load balancer address, so each needs a port range of its own. Either is a redesign of the lab fabric "+
+		"across several sessions, recorded here and not started.",
 		four[hopColumn(2)]/one, four[hopColumn(3)]/one))
 	return nil
 }
