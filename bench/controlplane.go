@@ -52,8 +52,9 @@ import (
 type cpSizes struct {
 	acceptEndpoints int // endpoints accepted one by one in the lab
 
-	seqIters     int // sequence iterations of the single client
-	seqConcIters int // sequence iterations of each of the concurrent clients
+	seqIters     int // sequence iterations of the single client, per round
+	seqConcIters int // sequence iterations of each of the concurrent clients, per round
+	seqRounds    int // rounds of the sequence, interleaved across the systems
 
 	fillAccounts, fillVPCs, fillPerVPC int // endpoints stored = the product
 	fillClients                        int
@@ -71,7 +72,7 @@ func cpSizesFor(quick bool) cpSizes {
 	if quick {
 		return cpSizes{
 			acceptEndpoints: 5,
-			seqIters:        3, seqConcIters: 2,
+			seqIters:        3, seqConcIters: 2, seqRounds: 1,
 			fillAccounts: 2, fillVPCs: 1, fillPerVPC: 50, fillClients: 4,
 			motoBudget: 20 * time.Second, privlinkBudget: 20 * time.Second,
 			loadFor: 200 * time.Millisecond, loadMax: 5 * time.Second, loadCalls: 10, warmUp: 2,
@@ -80,7 +81,7 @@ func cpSizesFor(quick bool) cpSizes {
 	}
 	return cpSizes{
 		acceptEndpoints: 50,
-		seqIters:        100, seqConcIters: 50,
+		seqIters:        100, seqConcIters: 50, seqRounds: 5,
 		fillAccounts: 40, fillVPCs: 5, fillPerVPC: 50, fillClients: 8,
 		motoBudget: 10 * time.Minute, privlinkBudget: 45 * time.Minute,
 		loadFor: 5 * time.Second, loadMax: 60 * time.Second, loadCalls: 200, warmUp: 10,
@@ -150,19 +151,9 @@ func controlPlane(ctx context.Context, e *env, rep *report, parts []string) erro
 		func() (cpSystem, func(), error) { return m.system(ctx) },
 	}
 	var seq [cpSystems]cpSeqResult
-	for i, sys := range fresh {
-		if !doSeq {
-			break
-		}
-		s, done, err := sys()
-		if err != nil {
+	if doSeq {
+		if seq, err = cpSequences(ctx, e, z, fresh); err != nil {
 			return err
-		}
-		e.log.Info("control plane: scripted sequence", "system", s.name)
-		seq[i], err = cpRunSequence(ctx, s, z)
-		done()
-		if err != nil {
-			return fmt.Errorf("scripted sequence on %s: %w", s.name, err)
 		}
 	}
 
@@ -224,8 +215,9 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [cpSystems]cpSeq
 	if doSeq {
 		intro += fmt.Sprintf(" **Sequence** (%d calls, every result checked): CreateSecurityGroup, AuthorizeSecurityGroupIngress, "+
 			"DescribeSecurityGroups, DescribeVpcs, DescribeSubnets, CreateVpcEndpoint (to an NLB's endpoint service), "+
-			"DescribeVpcEndpoints, DeleteVpcEndpoints; %d iterations by 1 client, then %d by each of 4 clients (each in its own VPC).",
-			cpSeqCalls, z.seqIters, z.seqConcIters)
+			"DescribeVpcEndpoints, DeleteVpcEndpoints; %d iterations by 1 client, then %d by each of 4 clients (each in its own VPC), "+
+			"in %d rounds taken in turn on the three systems, all of them up meanwhile: a rate is its median round's.",
+			cpSeqCalls, z.seqIters, z.seqConcIters, z.seqRounds)
 	}
 	if doDesc {
 		intro += fmt.Sprintf(" **DescribeVpcEndpoints**: endpoints stored by %d concurrent clients across consumer accounts "+
@@ -1069,57 +1061,112 @@ type cpSeqClient struct {
 	vpc, subnet string
 }
 
-func cpRunSequence(ctx context.Context, s cpSystem, z cpSizes) (cpSeqResult, error) {
+// cpSequences runs the sequence on every system in rounds, a round of each
+// system after the other's, so that a slow spell of the machine falls on
+// all of them; each rate is the median round's.
+func cpSequences(ctx context.Context, e *env, z cpSizes, fresh [cpSystems]func() (cpSystem, func(), error)) ([cpSystems]cpSeqResult, error) {
+	var res [cpSystems]cpSeqResult
+	var runs [cpSystems]*cpSeqRun
+	for i, sys := range fresh {
+		s, done, err := sys()
+		if err != nil {
+			return res, err
+		}
+		defer done()
+		if runs[i], err = cpSetUpSequence(ctx, s); err != nil {
+			return res, fmt.Errorf("scripted sequence on %s: %w", s.name, err)
+		}
+	}
+	var one, four [cpSystems][]float64
+	for r := range z.seqRounds {
+		for i, run := range runs {
+			o, f, err := run.round(ctx, z, r)
+			if err != nil {
+				return res, fmt.Errorf("scripted sequence on %s: %w", run.name, err)
+			}
+			e.log.Info("control plane: scripted sequence", "system", run.name, "round", r+1,
+				"1 client calls/s", int(o), "4 clients calls/s", int(f))
+			one[i], four[i] = append(one[i], o), append(four[i], f)
+		}
+	}
+	for i, run := range runs {
+		res[i] = cpSeqResult{one: cpMedian(one[i]), four: cpMedian(four[i]), ops: run.ops}
+	}
+	return res, nil
+}
+
+// cpMedian is the middle of xs (the upper one of an even count).
+func cpMedian(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+}
+
+// cpSeqRun is one system set up for the sequence: a provider's endpoint
+// service, and a consumer account whose clients each have a VPC.
+type cpSeqRun struct {
+	name    string
+	svcName string
+	clients []cpSeqClient
+	ops     *cpOpTimes
+}
+
+func cpSetUpSequence(ctx context.Context, s cpSystem) (*cpSeqRun, error) {
 	p, plb := ec2.NewFromConfig(s.provider), elb.NewFromConfig(s.provider)
 	_, psub, err := cpNetwork(ctx, p, "10.0.0.0/16", "10.0.1.0/24")
 	if err != nil {
-		return cpSeqResult{}, fmt.Errorf("provider: %w", err)
+		return nil, fmt.Errorf("provider: %w", err)
 	}
 	_, _, svcName, err := cpService(ctx, p, plb, psub, false)
 	if err != nil {
-		return cpSeqResult{}, fmt.Errorf("provider: %w", err)
+		return nil, fmt.Errorf("provider: %w", err)
 	}
 	cfg, err := s.account(ctx)
 	if err != nil {
-		return cpSeqResult{}, err
+		return nil, err
 	}
-	res := cpSeqResult{ops: &cpOpTimes{}}
-	cfg = res.ops.instrument(cfg)
-	clients := make([]cpSeqClient, 4)
-	for i := range clients {
+	run := &cpSeqRun{name: s.name, svcName: svcName, ops: &cpOpTimes{}}
+	cfg = run.ops.instrument(cfg)
+	run.clients = make([]cpSeqClient, 4)
+	for i := range run.clients {
 		c := ec2.NewFromConfig(cfg)
 		// A /20: interfaces of deleted endpoints may outlive a few more
 		// iterations before their addresses return.
 		vpc, sub, err := cpNetwork(ctx, c, "10.0.0.0/16", "10.0.0.0/20")
 		if err != nil {
-			return cpSeqResult{}, fmt.Errorf("consumer: %w", err)
+			return nil, fmt.Errorf("consumer: %w", err)
 		}
-		clients[i] = cpSeqClient{c: c, vpc: vpc, subnet: sub}
+		run.clients[i] = cpSeqClient{c: c, vpc: vpc, subnet: sub}
 	}
+	run.ops.reset() // only the sequence's calls
+	return run, nil
+}
 
-	res.ops.reset() // only the sequence's calls
+// round runs the sequence once with one client, then with four at once,
+// and returns the two call rates.
+func (run *cpSeqRun) round(ctx context.Context, z cpSizes, r int) (one, four float64, err error) {
 	start := time.Now()
 	for i := range z.seqIters {
-		if err := clients[0].iteration(ctx, svcName, fmt.Sprintf("one-%d", i)); err != nil {
-			return res, err
+		if err := run.clients[0].iteration(ctx, run.svcName, fmt.Sprintf("one-%d-%d", r, i)); err != nil {
+			return 0, 0, err
 		}
 	}
-	res.one = float64(cpSeqCalls*z.seqIters) / time.Since(start).Seconds()
+	one = float64(cpSeqCalls*z.seqIters) / time.Since(start).Seconds()
 
 	start = time.Now()
-	err = cpParallel(ctx, len(clients), func(ctx context.Context, n int) error {
+	err = cpParallel(ctx, len(run.clients), func(ctx context.Context, n int) error {
 		for i := range z.seqConcIters {
-			if err := clients[n].iteration(ctx, svcName, fmt.Sprintf("four-%d-%d", n, i)); err != nil {
+			if err := run.clients[n].iteration(ctx, run.svcName, fmt.Sprintf("four-%d-%d-%d", r, n, i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return res, err
+		return 0, 0, err
 	}
-	res.four = float64(cpSeqCalls*z.seqConcIters*len(clients)) / time.Since(start).Seconds()
-	return res, nil
+	four = float64(cpSeqCalls*z.seqConcIters*len(run.clients)) / time.Since(start).Seconds()
+	return one, four, nil
 }
 
 // iteration is one run of the sequence, every answer checked. It leaves a
