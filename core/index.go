@@ -13,11 +13,11 @@ import (
 // in a subnet, the endpoints of a VPC (quota, private DNS names), an
 // earlier call with the same client token. Finding them by scanning every
 // interface or endpoint costs a create time in proportion to the whole
-// store, so filling it costs the square of its size. A describe of one
-// account's endpoints, or of one provider's connections, likewise reads
-// only those endpoints. Instead, put and del
+// store, so filling it costs the square of its size. Instead, put and del
 // keep small index keys beside the objects of the indexed kinds, in the
-// same transaction, and those checks list a few keys under one prefix.
+// same transaction, and those checks list a few keys under one prefix. The
+// lists of one account's endpoints and of one service's (a provider's
+// connections) are read the same way, not picked out of every endpoint.
 //
 // An index key names its object by the fields looked up and ends with the
 // object's ID (or, for addresses, the address); its value is the object's
@@ -26,7 +26,7 @@ import (
 
 // indexVersion names the set of indexes: change it when one is added or
 // changes shape, and EnsureIndexes rebuilds them all.
-const indexVersion = "3"
+const indexVersion = "2"
 
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
