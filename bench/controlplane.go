@@ -1090,16 +1090,9 @@ func cpSequences(ctx context.Context, e *env, z cpSizes, fresh [cpSystems]func()
 		}
 	}
 	for i, run := range runs {
-		res[i] = cpSeqResult{one: cpMedian(one[i]), four: cpMedian(four[i]), ops: run.ops}
+		res[i] = cpSeqResult{one: median(one[i]), four: median(four[i]), ops: run.ops}
 	}
 	return res, nil
-}
-
-// cpMedian is the middle of xs (the upper one of an even count).
-func cpMedian(xs []float64) float64 {
-	xs = slices.Clone(xs)
-	slices.Sort(xs)
-	return xs[len(xs)/2]
 }
 
 // cpSeqRun is one system set up for the sequence: a provider's endpoint

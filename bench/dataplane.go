@@ -212,8 +212,7 @@ func (m *dpMeasure) throughput(ctx context.Context, rep *report) error {
 			}
 		}
 		for _, path := range allPaths {
-			slices.Sort(runs[path])
-			gbps.Values[path] = runs[path][len(runs[path])/2]
+			gbps.Values[path] = median(runs[path])
 			if path != pathDirect {
 				proxyCPU.Values[path] = proc[path] / gb[path]
 			}

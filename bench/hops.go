@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -197,8 +196,7 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 			}
 		}
 		for _, n := range hopCounts {
-			slices.Sort(runs[n])
-			r.Values[hopColumn(n)] = runs[n][len(runs[n])/2]
+			r.Values[hopColumn(n)] = median(runs[n])
 		}
 		four = r.Values
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -211,4 +212,12 @@ func machine() string {
 	fmt.Fprintf(&b, "- %s; %s\n", first(haproxy), first(iperf))
 	fmt.Fprintf(&b, "- open-file limit per process (hard): %s\n", lim)
 	return b.String()
+}
+
+// median is the middle of the rounds xs (the upper one of an even count),
+// the figure each table gives for a measurement taken in rounds.
+func median(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	return xs[len(xs)/2]
 }
