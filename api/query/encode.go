@@ -274,74 +274,68 @@ func (e *encoder) value(el element, v reflect.Value) error {
 	return nil
 }
 
-// scalar writes the text of a scalar as scalarText would have it, with no
-// string in between for numbers, booleans and times (their text needs no
-// escaping).
-func (e *encoder) scalar(v reflect.Value) error {
-	switch v.Kind() {
-	case reflect.String:
+// scalar writes the text of a scalar, escaped where it is a string (no
+// other scalar's text needs escaping).
+func (e *encoder) scalar(v reflect.Value) (err error) {
+	if v.Kind() == reflect.String {
 		e.buf = appendEscaped(e.buf, v.String())
-	case reflect.Bool:
-		e.buf = strconv.AppendBool(e.buf, v.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
-	case reflect.Struct:
-		if v.Type() != timestampType {
-			return fmt.Errorf("unsupported type %s", v.Type())
-		}
-		var ts *Timestamp
-		if v.CanAddr() {
-			ts = v.Addr().Interface().(*Timestamp)
-		} else {
-			t := v.Interface().(Timestamp)
-			ts = &t
-		}
-		e.buf = ts.UTC().AppendFormat(e.buf, TimestampFormat)
-	default:
-		text, err := scalarText(v, false)
-		if err != nil {
-			return err
-		}
-		e.buf = appendEscaped(e.buf, text)
+		return nil
 	}
-	return nil
+	e.buf, err = appendScalar(e.buf, v, false)
+	return err
 }
 
-// scalarText is the wire text of a scalar. Forms write timestamps as the
-// SDKs' query serializers do, with no trailing zero milliseconds.
+// scalarText is the wire text of a scalar.
 func scalarText(v reflect.Value, form bool) (string, error) {
+	b, err := appendScalar(nil, v, form)
+	return string(b), err
+}
+
+// appendScalar appends the wire text of a scalar, unescaped. Forms write
+// timestamps as the SDKs' query serializers do, with no trailing zero
+// milliseconds.
+func appendScalar(dst []byte, v reflect.Value, form bool) ([]byte, error) {
 	switch v.Kind() {
 	case reflect.String:
-		return v.String(), nil
+		return append(dst, v.String()...), nil
 	case reflect.Bool:
-		return strconv.FormatBool(v.Bool()), nil
+		return strconv.AppendBool(dst, v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(v.Int(), 10), nil
+		return strconv.AppendInt(dst, v.Int(), 10), nil
 	case reflect.Float32, reflect.Float64:
 		f := v.Float()
 		switch {
 		case math.IsNaN(f):
-			return "NaN", nil
+			return append(dst, "NaN"...), nil
 		case math.IsInf(f, 1):
-			return "Infinity", nil
+			return append(dst, "Infinity"...), nil
 		case math.IsInf(f, -1):
-			return "-Infinity", nil
+			return append(dst, "-Infinity"...), nil
 		}
-		return strconv.FormatFloat(f, 'f', -1, v.Type().Bits()), nil
+		return strconv.AppendFloat(dst, f, 'f', -1, v.Type().Bits()), nil
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return base64.StdEncoding.EncodeToString(v.Bytes()), nil
+			return base64.StdEncoding.AppendEncode(dst, v.Bytes()), nil
 		}
 	case reflect.Struct:
 		if v.Type() == timestampType {
-			ts := v.Interface().(Timestamp)
-			if form {
-				return ts.UTC().Format(formTimestampFormat), nil
+			// A field's timestamp is read in place; only a value
+			// outside a struct is copied.
+			var ts *Timestamp
+			if v.CanAddr() {
+				ts = v.Addr().Interface().(*Timestamp)
+			} else {
+				t := v.Interface().(Timestamp)
+				ts = &t
 			}
-			return ts.String(), nil
+			layout := TimestampFormat
+			if form {
+				layout = formTimestampFormat
+			}
+			return ts.UTC().AppendFormat(dst, layout), nil
 		}
 	}
-	return "", fmt.Errorf("unsupported type %s", v.Type())
+	return dst, fmt.Errorf("unsupported type %s", v.Type())
 }
 
 // EncodeForm encodes in, a pointer to a tagged input struct, as the form a
