@@ -514,12 +514,14 @@ func (c *Cloud) DescribeVpcEndpointConnections(ctx context.Context, caller Calle
 			return err
 		}
 		var all []*VpcEndpoint
+		byID := make(map[string]*EndpointService, len(svcs))
 		for _, s := range svcs {
 			eps, err := endpointsOfService(t, s.ID)
 			if err != nil {
 				return err
 			}
 			all = append(all, eps...)
+			byID[s.ID] = s
 		}
 		// Ties in creation time keep ID order, as a list of all endpoints
 		// would.
@@ -530,13 +532,7 @@ func (c *Cloud) DescribeVpcEndpointConnections(ctx context.Context, caller Calle
 			out = make([]VpcEndpointConnection, 0, len(all))
 		}
 		for _, e := range all {
-			svc, ok, err := get[EndpointService](t, keyEndpointService(e.ServiceID))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue // the service is gone, and with it the connection
-			}
+			svc := byID[e.ServiceID]
 			zones, err := c.endpointZones(t, e)
 			if err != nil {
 				return err
