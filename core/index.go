@@ -11,7 +11,8 @@ import (
 
 // Secondary indexes. A create must check its siblings: the addresses taken
 // in a subnet, the endpoints of a VPC (quota, private DNS names), an
-// earlier call with the same client token. Finding them by scanning every
+// earlier call with the same client token, the names of a VPC's security
+// groups. Finding them by scanning every
 // interface or endpoint costs a create time in proportion to the whole
 // store, so filling it costs the square of its size. Instead, put and del
 // keep small index keys beside the objects of the indexed kinds, in the
@@ -26,7 +27,7 @@ import (
 
 // indexVersion names the set of indexes: change it when one is added or
 // changes shape, and EnsureIndexes rebuilds them all.
-const indexVersion = "2"
+const indexVersion = "3"
 
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
@@ -39,6 +40,7 @@ var indexedKinds = []struct {
 }{
 	{prefixENIs, decodeEntries(eniIndexEntries)},
 	{prefixEndpoints, decodeEntries(endpointIndexEntries)},
+	{prefixSecurityGroups, decodeEntries(securityGroupIndexEntries)},
 }
 
 // indexedKind returns how to find the index entries of an object of the
@@ -83,6 +85,10 @@ func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
 	return out
 }
 
+func securityGroupIndexEntries(g *SecurityGroup) []indexEntry {
+	return []indexEntry{{keyIxVPCSGName(g.VpcID, g.Name), g.ID}}
+}
+
 // indexEntriesOf returns the index entries of an object put is about to
 // write (a value or a pointer), nil for a kind without indexes.
 func indexEntriesOf(v any) []indexEntry {
@@ -95,6 +101,10 @@ func indexEntriesOf(v any) []indexEntry {
 		return endpointIndexEntries(v)
 	case VpcEndpoint:
 		return endpointIndexEntries(&v)
+	case *SecurityGroup:
+		return securityGroupIndexEntries(v)
+	case SecurityGroup:
+		return securityGroupIndexEntries(&v)
 	}
 	return nil
 }

@@ -86,6 +86,7 @@ const (
 	prefixIxVPCEToken    = prefixIndex + "vpce-token/"    // <owner>/<client token>: endpoint ID
 	prefixIxOwnerVPCEs   = prefixIndex + "owner-vpces/"   // <owner>/<endpoint id>: endpoint ID
 	prefixIxServiceVPCEs = prefixIndex + "service-vpces/" // <service id>/<endpoint id>: endpoint ID
+	prefixIxVPCSGNames   = prefixIndex + "vpc-sg-names/"  // <vpc id>/<group name>: group ID
 )
 
 // prefixIxSubnetAddrsOf is the prefix of the addresses taken in a subnet.
@@ -101,3 +102,9 @@ func prefixIxOwnerVPCEsOf(ownerID string) string { return prefixIxOwnerVPCEs + o
 func prefixIxServiceVPCEsOf(serviceID string) string { return prefixIxServiceVPCEs + serviceID + "/" }
 
 func keyIxVPCEToken(ownerID, token string) string { return prefixIxVPCEToken + ownerID + "/" + token }
+
+// prefixIxVPCSGNamesOf is the prefix of the names of a VPC's security
+// groups. A VPC ID has no slash, so a name may have any.
+func prefixIxVPCSGNamesOf(vpcID string) string { return prefixIxVPCSGNames + vpcID + "/" }
+
+func keyIxVPCSGName(vpcID, name string) string { return prefixIxVPCSGNamesOf(vpcID) + name }

@@ -161,7 +161,7 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, caller Caller, in Creat
 		if err != nil {
 			return err
 		}
-		dup, err := exists(t, prefixSecurityGroups, func(g *SecurityGroup) bool { return g.VpcID == vpc.ID && g.Name == in.GroupName })
+		_, dup, err := getIndex(t, keyIxVPCSGName(vpc.ID, in.GroupName))
 		if err != nil {
 			return err
 		}

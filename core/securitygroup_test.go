@@ -29,7 +29,12 @@ func TestCreateSecurityGroup(t *testing.T) {
 		!reflect.DeepEqual(out, []IPPermission{{IPProtocol: "-1", IPRanges: []IPRange{{CIDR: "0.0.0.0/0"}}}}) {
 		t.Errorf("rules: ingress %+v egress %+v", in, out)
 	}
-	// Names are unique per VPC only.
+	// Names are unique per VPC only, and a deleted group's name is free
+	// again.
+	g2 := tc.group(t, acctA, v2.ID, "web servers")
+	if err := tc.DeleteSecurityGroup(ctx, acctA, DeleteSecurityGroupInput{GroupID: g2.ID}); err != nil {
+		t.Fatal(err)
+	}
 	tc.group(t, acctA, v2.ID, "web servers")
 
 	tests := []struct {

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/privlink/privlink/store"
 )
 
 // A VPC is available as soon as CreateVpc returns: the lab builds its router
@@ -237,9 +239,8 @@ func vpcHasDependencies(t *txn, vpc *VPC) (bool, error) {
 			return exists(t, prefixSubnets, func(s *Subnet) bool { return s.VpcID == vpc.ID })
 		},
 		func() (bool, error) {
-			return exists(t, prefixSecurityGroups, func(g *SecurityGroup) bool {
-				return g.VpcID == vpc.ID && g.ID != vpc.DefaultSecurityGroupID
-			})
+			names, err := listIndex(t, prefixIxVPCSGNamesOf(vpc.ID))
+			return slices.ContainsFunc(names, func(kv store.KV) bool { return string(kv.Value) != vpc.DefaultSecurityGroupID }), err
 		},
 		func() (bool, error) {
 			return exists(t, prefixInstances, func(in *Instance) bool { return in.VpcID == vpc.ID && in.State != InstanceTerminated })
