@@ -212,10 +212,10 @@ func indexedEndpoints(t *txn, prefix string) ([]*VpcEndpoint, error) {
 	return out, nil
 }
 
-// indexBatch is how many objects one transaction of EnsureIndexes indexes:
-// with at most two entries each, its writes stay within an etcd cluster's
-// default limit on operations in one transaction (128).
-const indexBatch = 60
+// indexTxnWrites is how many keys one transaction of EnsureIndexes writes
+// at most: within an external etcd cluster's default limit on operations
+// in one transaction (128), with room for the store's own.
+const indexTxnWrites = 100
 
 // EnsureIndexes builds the index keys of every stored object if the store
 // has none of this version yet: a store written before an index existed
@@ -251,28 +251,40 @@ func (c *Cloud) EnsureIndexes(ctx context.Context) error {
 	if err := c.deleteIndexes(ctx); err != nil {
 		return err
 	}
-	for start := 0; start < len(keys); start += indexBatch {
-		batch := keys[start:min(start+indexBatch, len(keys))]
+	// Each transaction indexes objects until the next one's entries would
+	// not fit; an object has far fewer than indexTxnWrites.
+	for start := 0; start < len(keys); {
+		var next int
 		if err := c.update(ctx, func(t *txn) error {
-			for _, k := range batch {
+			writes := 0
+			for next = start; next < len(keys); next++ {
+				k := keys[next]
 				b, ok, err := t.tx.Get(k)
-				if err != nil || !ok {
+				if err != nil {
 					return err
+				}
+				if !ok {
+					continue
 				}
 				entries, err := indexedKind(k)(b)
 				if err != nil {
 					return fmt.Errorf("core: decode %s: %w", k, err)
+				}
+				if writes > 0 && writes+len(entries) > indexTxnWrites {
+					break
 				}
 				for _, e := range entries {
 					if err := t.tx.Put(e.key, []byte(e.value)); err != nil {
 						return err
 					}
 				}
+				writes += len(entries)
 			}
 			return nil
 		}); err != nil {
 			return err
 		}
+		start = next
 	}
 	return c.update(ctx, func(t *txn) error { return t.tx.Put(keyIndexVersion, []byte(indexVersion)) })
 }
@@ -286,8 +298,8 @@ func (c *Cloud) deleteIndexes(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			more = len(kvs) > 2*indexBatch
-			for _, kv := range kvs[:min(len(kvs), 2*indexBatch)] {
+			more = len(kvs) > indexTxnWrites
+			for _, kv := range kvs[:min(len(kvs), indexTxnWrites)] {
 				if err := t.tx.Delete(kv.Key); err != nil {
 					return err
 				}

@@ -2,15 +2,17 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/privlink/privlink/store"
 )
 
 // checkIndexes fails unless the store's index keys are exactly those its
-// interfaces and endpoints call for. Test clouds run it when their test
+// indexed objects call for. Test clouds run it when their test
 // ends, so every test that writes through core checks that put and del
 // kept the indexes.
 func checkIndexes(t *testing.T, c *Cloud) {
@@ -176,3 +178,79 @@ func TestIndexesFollowWrites(t *testing.T) {
 		t.Errorf("rebuilt index keys %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
 }
+
+// TestEnsureIndexesFitsEtcdTransactions rebuilds the indexes of more
+// endpoints than one etcd transaction can index, on a store that refuses a
+// transaction writing more keys than an external etcd cluster takes by
+// default (128 operations, one of them the store's own).
+func TestEnsureIndexesFitsEtcdTransactions(t *testing.T) {
+	e := plNew(t)
+	ctx := context.Background()
+	w := e.plWorld(t, false)
+	e.plAllow(t, w.svc.ID, "arn:aws:iam::"+plConsumer.AccountID+":root")
+	for i := range 30 {
+		_, err := e.CreateVpcEndpoint(ctx, plConsumer, CreateVpcEndpointInput{
+			VpcEndpointType: "Interface", VpcID: w.cons.vpc.ID, ServiceName: w.svc.ServiceName,
+			SubnetIDs: []string{w.cons.subA.ID}, ClientToken: "token-" + strconv.Itoa(i),
+		})
+		plOK(t, err)
+	}
+	_, want, err := storedAndDerivedIndexes(e.Cloud)
+	plOK(t, err)
+	e.plPut(t, func(tx *txn) error {
+		kvs, err := tx.tx.List(prefixIndex)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := tx.tx.Delete(kv.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	limited := &writeLimitStore{Store: e.st, limit: 127}
+	c, err := New(limited, Config{Region: "us-east-1"}, nil)
+	plOK(t, err)
+	plOK(t, c.EnsureIndexes(ctx))
+	got, _, err := storedAndDerivedIndexes(e.Cloud)
+	plOK(t, err)
+	if !maps.Equal(got, want) {
+		t.Errorf("rebuilt index keys %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	if limited.most < indexTxnWrites/2 {
+		t.Errorf("the largest transaction wrote %d keys: the rebuild took more transactions than it needs", limited.most)
+	}
+}
+
+// writeLimitStore fails every transaction that writes more than limit keys,
+// as an etcd cluster does past its --max-txn-ops.
+type writeLimitStore struct {
+	store.Store
+	limit int
+	most  int // the most keys one committed transaction wrote
+}
+
+func (s *writeLimitStore) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		lt := &countingTx{Tx: tx}
+		if err := fn(lt); err != nil {
+			return err
+		}
+		if lt.writes > s.limit {
+			return fmt.Errorf("a transaction wrote %d keys, more than %d", lt.writes, s.limit)
+		}
+		s.most = max(s.most, lt.writes)
+		return nil
+	})
+}
+
+// countingTx counts the keys a transaction writes.
+type countingTx struct {
+	store.Tx
+	writes int
+}
+
+func (t *countingTx) Put(key string, value []byte) error { t.writes++; return t.Tx.Put(key, value) }
+func (t *countingTx) Delete(key string) error            { t.writes++; return t.Tx.Delete(key) }
