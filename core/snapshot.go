@@ -31,23 +31,41 @@ type Snapshot struct {
 // LoadSnapshot reads the whole state in one consistent read. Objects that
 // have not changed since an earlier read are not decoded again.
 func (c *Cloud) LoadSnapshot(ctx context.Context) (*Snapshot, error) {
+	return c.loadSnapshot(ctx, true)
+}
+
+// LoadSnapshotWithoutLab is LoadSnapshot without the kinds that only a
+// lab's data path reads: SecurityGroups, Listeners and TargetHealth are nil.
+// A server without a lab reconciles lifecycles and DNS from the rest, and
+// reading every security group on every pass would cost it time in
+// proportion to how many the store holds.
+func (c *Cloud) LoadSnapshotWithoutLab(ctx context.Context) (*Snapshot, error) {
+	return c.loadSnapshot(ctx, false)
+}
+
+func (c *Cloud) loadSnapshot(ctx context.Context, lab bool) (*Snapshot, error) {
 	s := &Snapshot{}
 	rev, err := c.viewRev(ctx, func(t *txn) error {
-		return firstErr(
+		steps := []func() error{
 			loadKind(t, prefixVPCs, &s.VPCs),
 			loadKind(t, prefixSubnets, &s.Subnets),
-			loadKind(t, prefixSecurityGroups, &s.SecurityGroups),
 			loadKind(t, prefixInstances, &s.Instances),
 			loadKind(t, prefixENIs, &s.ENIs),
 			loadKind(t, prefixLoadBalancers, &s.LoadBalancers),
 			loadKind(t, prefixTargetGroups, &s.TargetGroups),
-			loadKind(t, prefixListeners, &s.Listeners),
-			loadKind(t, prefixTargetHealth, &s.TargetHealth),
 			loadKind(t, prefixEndpointServices, &s.EndpointServices),
 			loadKind(t, prefixEndpoints, &s.Endpoints),
 			loadKind(t, prefixHostedZones, &s.HostedZones),
 			loadRecordSets(t, &s.RecordSets),
-		)
+		}
+		if lab {
+			steps = append(steps,
+				loadKind(t, prefixSecurityGroups, &s.SecurityGroups),
+				loadKind(t, prefixListeners, &s.Listeners),
+				loadKind(t, prefixTargetHealth, &s.TargetHealth),
+			)
+		}
+		return firstErr(steps...)
 	})
 	if err != nil {
 		return nil, err

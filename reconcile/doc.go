@@ -6,7 +6,9 @@
 // instance turns running when its namespace exists, an endpoint available
 // when its listeners are open, a load balancer active when its VPC is built.
 // A pass runs after every store change (debounced) and periodically, so a
-// crash at any point is repaired by the next pass after restart.
+// crash at any point is repaired by the next pass after restart. Without a
+// lab (an API-only server), passes between resyncs leave out the kinds only
+// the lab reads (core.LoadSnapshotWithoutLab).
 //
 // Health events from the data plane are written to the store by one writer
 // goroutine, so forwarding never waits on the store. Each pass also

@@ -125,8 +125,8 @@ func (r *Reconciler) Run(ctx context.Context) error {
 	defer w.stop()
 	resync := time.NewTicker(r.cfg.Resync)
 	defer resync.Stop()
-	for {
-		snap, err := r.cloud.LoadSnapshot(ctx)
+	for resynced := true; ; {
+		snap, err := r.load(ctx, resynced)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -148,7 +148,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			drained = drainTimer.C
 		}
 		// Wait for a change after the snapshot, then a short quiet period.
-		r.wait(ctx, w, changes, resync.C, drained)
+		resynced = r.wait(ctx, w, changes, resync.C, drained)
 		if drainTimer != nil {
 			drainTimer.Stop()
 		}
@@ -158,9 +158,21 @@ func (r *Reconciler) Run(ctx context.Context) error {
 	}
 }
 
+// load reads the state a pass needs. Without a lab, that is the state
+// without the lab's kinds, except on the first pass and on resyncs: those
+// read every kind, so the memo of decoded objects forgets deleted ones
+// (see core.LoadSnapshotWithoutLab).
+func (r *Reconciler) load(ctx context.Context, resynced bool) (*core.Snapshot, error) {
+	if r.fabric == nil && !resynced {
+		return r.cloud.LoadSnapshotWithoutLab(ctx)
+	}
+	return r.cloud.LoadSnapshot(ctx)
+}
+
 // wait waits for the next reason to pass again: a change (after a quiet
-// period), the resync period, or the end of a target's drain.
-func (r *Reconciler) wait(ctx context.Context, w *watch, changes <-chan store.WatchResponse, resync, drained <-chan time.Time) {
+// period), the resync period, or the end of a target's drain. It reports
+// whether the resync period was the reason.
+func (r *Reconciler) wait(ctx context.Context, w *watch, changes <-chan store.WatchResponse, resync, drained <-chan time.Time) (resynced bool) {
 	select {
 	case <-ctx.Done():
 	case <-drained:
@@ -169,16 +181,18 @@ func (r *Reconciler) wait(ctx context.Context, w *watch, changes <-chan store.Wa
 		if r.fabric != nil {
 			r.fabric.Forget()
 		}
+		return true
 	case wr, ok := <-changes:
 		if !ok || wr.Err != nil {
 			w.stop() // re-watch from the next snapshot
 			if wr.Err != nil && !errors.Is(wr.Err, store.ErrCompacted) {
 				r.log.Warn("reconcile: watch ended", "err", wr.Err)
 			}
-			return
+			return false
 		}
 		r.drain(ctx, changes)
 	}
+	return false
 }
 
 // watch keeps one store watch open across passes and restarts it when it
