@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -42,12 +43,56 @@ func stringToSign(t time.Time, scope Scope, canonical string) string {
 	return Algorithm + "\n" + t.UTC().Format(TimeFormat) + "\n" + scope.String() + "\n" + hex.EncodeToString(sum[:])
 }
 
-// signingKey derives the key for a scope from a secret access key.
+// signingKey returns the key for a scope derived from a secret access key,
+// from the cache when it was derived before.
 func signingKey(secret string, scope Scope) []byte {
+	return signingKeys.get(secret, scope)
+}
+
+// deriveSigningKey derives the key for a scope from a secret access key:
+// four HMACs, the same for every request of a key in a day, region and
+// service.
+func deriveSigningKey(secret string, scope Scope) []byte {
 	k := hmacSHA256([]byte("AWS4"+secret), scope.Date)
 	k = hmacSHA256(k, scope.Region)
 	k = hmacSHA256(k, scope.Service)
 	return hmacSHA256(k, Terminator)
+}
+
+// maxCachedKeys bounds the signing key cache; past it, the cache starts
+// again empty. Keys change daily, so a server that talks to a few clients
+// holds a few.
+const maxCachedKeys = 256
+
+// signingKeys caches derived signing keys, as the AWS SDKs' signers do.
+var signingKeys = keyCache{keys: map[keyCacheEntry][]byte{}}
+
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[keyCacheEntry][]byte
+}
+
+type keyCacheEntry struct {
+	secret string
+	scope  Scope
+}
+
+func (c *keyCache) get(secret string, scope Scope) []byte {
+	e := keyCacheEntry{secret, scope}
+	c.mu.Lock()
+	k, ok := c.keys[e]
+	c.mu.Unlock()
+	if ok {
+		return k
+	}
+	k = deriveSigningKey(secret, scope)
+	c.mu.Lock()
+	if len(c.keys) >= maxCachedKeys {
+		clear(c.keys)
+	}
+	c.keys[e] = k
+	c.mu.Unlock()
+	return k
 }
 
 func hmacSHA256(key []byte, data string) []byte {

@@ -499,3 +499,33 @@ func FuzzCanonicalQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestSigningKeyCache checks that cached keys are the derived ones, per
+// secret and scope, and that the cache stays within its bound.
+func TestSigningKeyCache(t *testing.T) {
+	c := keyCache{keys: map[keyCacheEntry][]byte{}}
+	scopes := []Scope{
+		{Date: "20150830", Region: "us-east-1", Service: "iam"},
+		{Date: "20150831", Region: "us-east-1", Service: "iam"},
+		{Date: "20150830", Region: "eu-west-1", Service: "iam"},
+		{Date: "20150830", Region: "us-east-1", Service: "ec2"},
+	}
+	for range 2 { // derived, then cached
+		for _, secret := range []string{"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "another"} {
+			for _, s := range scopes {
+				if got, want := c.get(secret, s), deriveSigningKey(secret, s); !bytes.Equal(got, want) {
+					t.Errorf("key for %q %+v: %x, want %x", secret, s, got, want)
+				}
+			}
+		}
+	}
+	if len(c.keys) != 8 {
+		t.Errorf("%d keys cached, want 8", len(c.keys))
+	}
+	for i := range 3 * maxCachedKeys {
+		c.get("secret", Scope{Date: "20150830", Region: "r" + strconv.Itoa(i), Service: "ec2"})
+		if len(c.keys) > maxCachedKeys {
+			t.Fatalf("%d keys cached, more than %d", len(c.keys), maxCachedKeys)
+		}
+	}
+}
