@@ -21,8 +21,9 @@ func vpcResolverAddr(vpc *core.VPC) netip.Addr {
 	return core.NthAddress(vpc.CIDR, 2)
 }
 
-// dnsResolvers publishes the resolvers' view after every pass and keeps a
-// resolver listening in every VPC's router namespace. Only Run's goroutine
+// dnsResolvers publishes every pass's state for the resolvers' view (built
+// when a query first needs it) and keeps a resolver listening in every
+// VPC's router namespace. Only Run's goroutine
 // uses it.
 type dnsResolvers struct {
 	src     *resolver.Source
@@ -61,7 +62,7 @@ func (d *dnsResolvers) beforeLab(snap *core.Snapshot, names Namer) {
 	if d == nil {
 		return
 	}
-	d.src.Store(d.builder.Build(snap))
+	d.src.Publish(d.builder, snap)
 	if names == nil {
 		return
 	}

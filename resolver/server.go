@@ -15,21 +15,66 @@ import (
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/privlink/privlink/core"
 )
 
-// Source holds the View servers answer from. The reconciler stores a new
-// one after every pass; servers load it once per query, so a query sees
-// one view whole. The zero Source holds none: every query gets SERVFAIL
-// until the first Store.
+// Source holds the View servers answer from. The reconciler publishes the
+// state of every pass; servers load the view once per query, so a query
+// sees one view whole. The zero Source holds none: every query gets
+// SERVFAIL until the first Store or Publish.
 type Source struct {
-	v atomic.Pointer[View]
+	cur atomic.Pointer[published]
+	// build serializes building views: a Builder reuses its last build.
+	build sync.Mutex
+}
+
+// published is a view, or the state to build it from when it is first
+// needed.
+type published struct {
+	view    atomic.Pointer[View] // nil until built
+	builder *Builder
+	snap    *core.Snapshot
 }
 
 // Store makes v the view every server answers from.
-func (s *Source) Store(v *View) { s.v.Store(v) }
+func (s *Source) Store(v *View) {
+	p := &published{}
+	p.view.Store(v)
+	s.cur.Store(p)
+}
 
-// Load returns the current view, or nil before the first Store.
-func (s *Source) Load() *View { return s.v.Load() }
+// Publish makes the view of snap the one every server answers from. b
+// builds it when a query first needs it, so a state that no query asks
+// about before the next Publish costs nothing: without a lab, and between
+// lookups in a lab, the reconciler's passes do not rebuild every name in
+// the store. Only Load calls b from then on.
+func (s *Source) Publish(b *Builder, snap *core.Snapshot) {
+	s.cur.Store(&published{builder: b, snap: snap})
+}
+
+// Load returns the current view, or nil before the first Store or Publish.
+func (s *Source) Load() *View {
+	p := s.cur.Load()
+	if p == nil {
+		return nil
+	}
+	if v := p.view.Load(); v != nil {
+		return v
+	}
+	s.build.Lock()
+	defer s.build.Unlock()
+	// Build the newest state, never one it has replaced meanwhile, so the
+	// builder moves forward only.
+	p = s.cur.Load()
+	if v := p.view.Load(); v != nil {
+		return v
+	}
+	v := p.builder.Build(p.snap)
+	p.view.Store(v)
+	p.snap = nil
+	return v
+}
 
 // Server answers DNS queries over UDP and TCP for one view: a VPC's
 // resolver or the public one.

@@ -6,9 +6,12 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/privlink/privlink/core"
 )
 
 // startServer serves the public view of src on a loopback port, UDP and
@@ -189,5 +192,51 @@ func TestListen(t *testing.T) {
 	}
 	if _, _, err := Listen("localhost:53"); err == nil {
 		t.Error("a host name was accepted")
+	}
+}
+
+// TestSourcePublish checks that a published state is built when first
+// loaded, that loads see the newest state published, and that loads and
+// publishes may race (run with -race).
+func TestSourcePublish(t *testing.T) {
+	var src Source
+	b := NewBuilder("us-east-1")
+	snap := func(rev int64) *core.Snapshot {
+		w := testWorld()
+		w.s.Revision = rev
+		return w.s
+	}
+	src.Publish(b, snap(1))
+	src.Publish(b, snap(2))
+	v := src.Load()
+	if v == nil || v.Revision() != 2 {
+		t.Fatalf("after publishing revisions 1 and 2, the view is %v", v)
+	}
+	if src.Load() != v {
+		t.Errorf("a second load built the view again")
+	}
+	q := new(dns.Msg)
+	q.SetQuestion(regionalC, dns.TypeA)
+	if resp := v.Answer(Public, q); resp == nil || len(resp.Answer) != 2 {
+		t.Errorf("the built view answers %v", resp)
+	}
+
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if v := src.Load(); v == nil || v.Revision() < 2 {
+					t.Errorf("a load saw %v", v)
+					return
+				}
+			}
+		})
+	}
+	for rev := int64(3); rev < 100; rev++ {
+		src.Publish(b, snap(rev))
+	}
+	wg.Wait()
+	if v := src.Load(); v.Revision() != 99 {
+		t.Errorf("the last view is at revision %d, want 99", v.Revision())
 	}
 }
