@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/privlink/privlink/store"
@@ -12,7 +13,8 @@ import (
 // Secondary indexes. A create must check its siblings: the addresses taken
 // in a subnet, the endpoints of a VPC (quota, private DNS names), an
 // earlier call with the same client token, the names of a VPC's security
-// groups. Finding them by scanning every
+// groups. A security group, a subnet or a VPC may be deleted only when
+// nothing uses it. Finding them by scanning every
 // interface or endpoint costs a create time in proportion to the whole
 // store, so filling it costs the square of its size. Instead, put and del
 // keep small index keys beside the objects of the indexed kinds, in the
@@ -27,7 +29,7 @@ import (
 
 // indexVersion names the set of indexes: change it when one is added or
 // changes shape, and EnsureIndexes rebuilds them all.
-const indexVersion = "3"
+const indexVersion = "4"
 
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
@@ -41,6 +43,9 @@ var indexedKinds = []struct {
 	{prefixENIs, decodeEntries(eniIndexEntries)},
 	{prefixEndpoints, decodeEntries(endpointIndexEntries)},
 	{prefixSecurityGroups, decodeEntries(securityGroupIndexEntries)},
+	{prefixInstances, decodeEntries(instanceIndexEntries)},
+	{prefixSubnets, decodeEntries(subnetIndexEntries)},
+	{prefixLoadBalancers, decodeEntries(loadBalancerIndexEntries)},
 }
 
 // indexedKind returns how to find the index entries of an object of the
@@ -65,10 +70,12 @@ func decodeEntries[T any](entries func(*T) []indexEntry) func(b []byte) ([]index
 }
 
 func eniIndexEntries(e *NetworkInterface) []indexEntry {
-	if !e.PrivateIP.IsValid() {
-		return nil
+	out := memberEntries(nil, e.ID, e.VpcID, e.SubnetID)
+	out = groupUserEntries(out, e.ID, e.SecurityGroupIDs)
+	if e.PrivateIP.IsValid() {
+		out = append(out, indexEntry{prefixIxSubnetAddrsOf(e.SubnetID) + e.PrivateIP.String(), e.ID})
 	}
-	return []indexEntry{{prefixIxSubnetAddrsOf(e.SubnetID) + e.PrivateIP.String(), e.ID}}
+	return out
 }
 
 func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
@@ -76,6 +83,8 @@ func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
 		{prefixIxVPCEndpointsOf(e.VpcID) + e.ID, e.ID},
 		{prefixIxOwnerVPCEsOf(e.OwnerID) + e.ID, e.ID},
 	}
+	out = groupUserEntries(out, e.ID, e.SecurityGroupIDs)
+	out = memberEntries(out, e.ID, "", e.SubnetIDs...)
 	if e.ServiceID != "" {
 		out = append(out, indexEntry{prefixIxServiceVPCEsOf(e.ServiceID) + e.ID, e.ID})
 	}
@@ -86,7 +95,62 @@ func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
 }
 
 func securityGroupIndexEntries(g *SecurityGroup) []indexEntry {
-	return []indexEntry{{keyIxVPCSGName(g.VpcID, g.Name), g.ID}}
+	out := []indexEntry{{keyIxVPCSGName(g.VpcID, g.Name), g.ID}}
+	var named []string
+	for _, r := range g.Rules {
+		// A group's rules may name the group itself; that does not keep
+		// it from being deleted.
+		if r.GroupID != "" && r.GroupID != g.ID {
+			named = append(named, r.GroupID)
+		}
+	}
+	return groupUserEntries(out, g.ID, named)
+}
+
+// instanceIndexEntries: a terminated instance is only a record, and uses
+// no group.
+func instanceIndexEntries(in *Instance) []indexEntry {
+	if in.State == InstanceTerminated {
+		return nil
+	}
+	return groupUserEntries(memberEntries(nil, in.ID, in.VpcID, in.SubnetID), in.ID, in.SecurityGroupIDs)
+}
+
+func subnetIndexEntries(s *Subnet) []indexEntry {
+	return memberEntries(nil, s.ID, s.VpcID)
+}
+
+func loadBalancerIndexEntries(lb *LoadBalancer) []indexEntry {
+	subnets := make([]string, len(lb.Nodes))
+	for i, n := range lb.Nodes {
+		subnets[i] = n.SubnetID
+	}
+	return memberEntries(nil, lb.ID, lb.VpcID, subnets...)
+}
+
+// memberEntries appends the entries of an object that lives in a VPC and
+// in subnets (each once); an empty ID is none.
+func memberEntries(out []indexEntry, id, vpcID string, subnetIDs ...string) []indexEntry {
+	if vpcID != "" {
+		out = append(out, indexEntry{prefixIxVPCUsersOf(vpcID) + id, id})
+	}
+	for i, s := range subnetIDs {
+		if s != "" && !slices.Contains(subnetIDs[:i], s) {
+			out = append(out, indexEntry{prefixIxSubnetUsersOf(s) + id, id})
+		}
+	}
+	return out
+}
+
+// groupUserEntries appends an entry for each of the groups that the object
+// with the ID uses, once per group.
+func groupUserEntries(out []indexEntry, userID string, groupIDs []string) []indexEntry {
+	for i, g := range groupIDs {
+		if !slices.Contains(groupIDs[:i], g) {
+			out = append(out, indexEntry{prefixIxSGUsersOf(g) + userID, userID})
+		}
+	}
+	return out
 }
 
 // indexEntriesOf returns the index entries of an object put is about to
@@ -105,6 +169,18 @@ func indexEntriesOf(v any) []indexEntry {
 		return securityGroupIndexEntries(v)
 	case SecurityGroup:
 		return securityGroupIndexEntries(&v)
+	case *Instance:
+		return instanceIndexEntries(v)
+	case Instance:
+		return instanceIndexEntries(&v)
+	case *Subnet:
+		return subnetIndexEntries(v)
+	case Subnet:
+		return subnetIndexEntries(&v)
+	case *LoadBalancer:
+		return loadBalancerIndexEntries(v)
+	case LoadBalancer:
+		return loadBalancerIndexEntries(&v)
 	}
 	return nil
 }

@@ -87,6 +87,9 @@ const (
 	prefixIxOwnerVPCEs   = prefixIndex + "owner-vpces/"   // <owner>/<endpoint id>: endpoint ID
 	prefixIxServiceVPCEs = prefixIndex + "service-vpces/" // <service id>/<endpoint id>: endpoint ID
 	prefixIxVPCSGNames   = prefixIndex + "vpc-sg-names/"  // <vpc id>/<group name>: group ID
+	prefixIxSGUsers      = prefixIndex + "sg-users/"      // <group id>/<user id>: user ID
+	prefixIxSubnetUsers  = prefixIndex + "subnet-users/"  // <subnet id>/<user id>: user ID
+	prefixIxVPCUsers     = prefixIndex + "vpc-users/"     // <vpc id>/<user id>: user ID
 )
 
 // prefixIxSubnetAddrsOf is the prefix of the addresses taken in a subnet.
@@ -108,3 +111,18 @@ func keyIxVPCEToken(ownerID, token string) string { return prefixIxVPCEToken + o
 func prefixIxVPCSGNamesOf(vpcID string) string { return prefixIxVPCSGNames + vpcID + "/" }
 
 func keyIxVPCSGName(vpcID, name string) string { return prefixIxVPCSGNamesOf(vpcID) + name }
+
+// prefixIxSGUsersOf is the prefix of what uses a security group: the
+// interfaces, live instances and endpoints it is attached to, and the other
+// groups whose rules name it.
+func prefixIxSGUsersOf(groupID string) string { return prefixIxSGUsers + groupID + "/" }
+
+// prefixIxSubnetUsersOf is the prefix of what keeps a subnet from being
+// deleted: its interfaces, live instances, load balancer nodes and
+// endpoints.
+func prefixIxSubnetUsersOf(subnetID string) string { return prefixIxSubnetUsers + subnetID + "/" }
+
+// prefixIxVPCUsersOf is the prefix of what keeps a VPC from being deleted,
+// besides its endpoints and security groups (indexed on their own): its
+// subnets, interfaces, live instances and load balancers.
+func prefixIxVPCUsersOf(vpcID string) string { return prefixIxVPCUsers + vpcID + "/" }

@@ -281,25 +281,8 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, caller Caller, in Delet
 // securityGroupInUse reports whether an interface, a live instance or an
 // endpoint uses the group, or another group's rule references it.
 func securityGroupInUse(t *txn, id string) (bool, error) {
-	checks := []func() (bool, error){
-		func() (bool, error) {
-			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return slices.Contains(e.SecurityGroupIDs, id) })
-		},
-		func() (bool, error) {
-			return exists(t, prefixInstances, func(in *Instance) bool {
-				return in.State != InstanceTerminated && slices.Contains(in.SecurityGroupIDs, id)
-			})
-		},
-		func() (bool, error) {
-			return exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return slices.Contains(e.SecurityGroupIDs, id) })
-		},
-		func() (bool, error) {
-			return exists(t, prefixSecurityGroups, func(g *SecurityGroup) bool {
-				return g.ID != id && slices.ContainsFunc(g.Rules, func(r SecurityGroupRule) bool { return r.GroupID == id })
-			})
-		},
-	}
-	return anyOf(checks)
+	users, err := listIndex(t, prefixIxSGUsersOf(id))
+	return len(users) > 0, err
 }
 
 // AuthorizeSecurityGroupIngress adds inbound rules to a group.

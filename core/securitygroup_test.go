@@ -411,6 +411,9 @@ func TestDeleteSecurityGroup(t *testing.T) {
 		{"endpoint", func(t *testing.T, tc *testCloud, v VPC, web, lb SecurityGroup) {
 			tc.putRaw(t, keyEndpoint("vpce-0123456789abcdef0"), VpcEndpoint{ID: "vpce-0123456789abcdef0", VpcID: v.ID, SecurityGroupIDs: []string{web.ID}})
 		}},
+		{"interface", func(t *testing.T, tc *testCloud, v VPC, web, lb SecurityGroup) {
+			tc.putRaw(t, keyENI("eni-0123456789abcdef0"), NetworkInterface{ID: "eni-0123456789abcdef0", VpcID: v.ID, SecurityGroupIDs: []string{lb.ID, web.ID}})
+		}},
 	}
 	for _, u := range uses {
 		t.Run("in use by "+u.name, func(t *testing.T) {
@@ -424,6 +427,24 @@ func TestDeleteSecurityGroup(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("no longer in use", func(t *testing.T) {
+		tc, v, web, lb := setup(t)
+		rule := SecurityGroupRulesInput{GroupID: lb.ID, IPPermissions: []IPPermission{
+			{IPProtocol: "tcp", FromPort: ptr[int32](1), ToPort: ptr[int32](2), UserIDGroupPairs: []UserIDGroupPair{{GroupID: web.ID}}}}}
+		if _, err := tc.AuthorizeSecurityGroupIngress(ctx, acctA, rule); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tc.RevokeSecurityGroupIngress(ctx, acctA, rule); err != nil {
+			t.Fatal(err)
+		}
+		// A terminated instance is only a record.
+		tc.putRaw(t, keyInstance("i-0123456789abcdef0"), Instance{ID: "i-0123456789abcdef0", OwnerID: acctA.AccountID, VpcID: v.ID,
+			State: InstanceTerminated, SecurityGroupIDs: []string{web.ID}})
+		if err := tc.DeleteSecurityGroup(ctx, acctA, DeleteSecurityGroupInput{GroupID: web.ID}); err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	t.Run("by name", func(t *testing.T) {
 		tc, _, _, _ := setup(t)

@@ -275,24 +275,9 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, caller Caller, in DeleteSubnet
 	})
 }
 
+// subnetHasDependencies reports whether an interface, a live instance, a
+// load balancer node or an endpoint is in the subnet.
 func subnetHasDependencies(t *txn, subnetID string) (bool, error) {
-	return anyOf([]func() (bool, error){
-		func() (bool, error) {
-			addrs, err := listIndex(t, prefixIxSubnetAddrsOf(subnetID))
-			return len(addrs) > 0, err
-		},
-		func() (bool, error) {
-			return exists(t, prefixInstances, func(in *Instance) bool {
-				return in.SubnetID == subnetID && in.State != InstanceTerminated
-			})
-		},
-		func() (bool, error) {
-			return exists(t, prefixLoadBalancers, func(lb *LoadBalancer) bool {
-				return slices.ContainsFunc(lb.Nodes, func(n LoadBalancerNode) bool { return n.SubnetID == subnetID })
-			})
-		},
-		func() (bool, error) {
-			return exists(t, prefixEndpoints, func(e *VpcEndpoint) bool { return slices.Contains(e.SubnetIDs, subnetID) })
-		},
-	})
+	users, err := listIndex(t, prefixIxSubnetUsersOf(subnetID))
+	return len(users) > 0, err
 }

@@ -236,24 +236,16 @@ func (c *Cloud) DeleteVpc(ctx context.Context, caller Caller, in DeleteVpcInput)
 func vpcHasDependencies(t *txn, vpc *VPC) (bool, error) {
 	return anyOf([]func() (bool, error){
 		func() (bool, error) {
-			return exists(t, prefixSubnets, func(s *Subnet) bool { return s.VpcID == vpc.ID })
+			users, err := listIndex(t, prefixIxVPCUsersOf(vpc.ID))
+			return len(users) > 0, err
 		},
 		func() (bool, error) {
 			names, err := listIndex(t, prefixIxVPCSGNamesOf(vpc.ID))
 			return slices.ContainsFunc(names, func(kv store.KV) bool { return string(kv.Value) != vpc.DefaultSecurityGroupID }), err
 		},
 		func() (bool, error) {
-			return exists(t, prefixInstances, func(in *Instance) bool { return in.VpcID == vpc.ID && in.State != InstanceTerminated })
-		},
-		func() (bool, error) {
-			return exists(t, prefixENIs, func(e *NetworkInterface) bool { return e.VpcID == vpc.ID })
-		},
-		func() (bool, error) {
 			ids, err := listIndex(t, prefixIxVPCEndpointsOf(vpc.ID))
 			return len(ids) > 0, err
-		},
-		func() (bool, error) {
-			return exists(t, prefixLoadBalancers, func(lb *LoadBalancer) bool { return lb.VpcID == vpc.ID })
 		},
 	})
 }
