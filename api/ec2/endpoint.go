@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 
+	"github.com/privlink/privlink/api/query"
 	"github.com/privlink/privlink/core"
 )
 
@@ -231,44 +232,70 @@ func (h *Handler) createVpcEndpoint(ctx context.Context, caller core.Caller, in 
 	return &CreateVpcEndpointResult{VpcEndpoint: &out, ClientToken: in.ClientToken}, nil
 }
 
+// dnsEntries writes DNS entries, whose names all point into one block.
 func dnsEntries(entries []core.DNSEntry) []DnsEntry {
 	out := make([]DnsEntry, len(entries))
+	names := make([]string, 2*len(entries))
 	for i, d := range entries {
-		out[i] = DnsEntry{DnsName: new(d.DNSName), HostedZoneId: new(d.HostedZoneID)}
+		names[2*i], names[2*i+1] = d.DNSName, d.HostedZoneID
+		out[i] = DnsEntry{DnsName: &names[2*i], HostedZoneId: &names[2*i+1]}
 	}
 	return out
+}
+
+// endpointScalars holds what a VpcEndpoint shape's scalar fields point to:
+// the shapes hold pointers, as the SDK's do, and a list of endpoints then
+// makes one allocation per endpoint for them instead of one per field.
+type endpointScalars struct {
+	id, typ, vpc, service, state, policy, ipType, owner string
+	private, requesterManaged                           bool
+	created                                             query.Timestamp
+	dnsRecordIPType                                     string
+	dnsOptions                                          DnsOptions
 }
 
 // vpcEndpoint writes an interface endpoint. Its state is core's, already
 // in EC2's lower camel case (pendingAcceptance), not the SDK's enum
 // spelling.
 func vpcEndpoint(e core.VpcEndpointDescription) VpcEndpoint {
-	policy := e.PolicyDocument
-	if policy == "" {
-		policy = defaultEndpointPolicy
+	v := &endpointScalars{
+		id: e.ID, typ: e.Type, vpc: e.VpcID, service: e.ServiceName, state: e.State, policy: e.PolicyDocument,
+		ipType: e.IPAddressType, owner: e.OwnerID, private: e.PrivateDNSEnabled, requesterManaged: e.RequesterManaged,
+		created: query.Timestamp{Time: e.CreatedAt}, dnsRecordIPType: "ipv4",
 	}
+	if v.policy == "" {
+		v.policy = defaultEndpointPolicy
+	}
+	v.dnsOptions.DnsRecordIpType = &v.dnsRecordIPType
 	out := VpcEndpoint{
-		VpcEndpointId:       new(e.ID),
-		VpcEndpointType:     new(e.Type),
-		VpcId:               new(e.VpcID),
-		ServiceName:         new(e.ServiceName),
-		State:               new(e.State),
-		PolicyDocument:      new(policy),
+		VpcEndpointId:       &v.id,
+		VpcEndpointType:     &v.typ,
+		VpcId:               &v.vpc,
+		ServiceName:         &v.service,
+		State:               &v.state,
+		PolicyDocument:      &v.policy,
 		RouteTableIds:       []string{},
 		SubnetIds:           nonNil(e.SubnetIDs),
 		Groups:              make([]SecurityGroupIdentifier, len(e.Groups)),
-		IpAddressType:       new(e.IPAddressType),
-		DnsOptions:          &DnsOptions{DnsRecordIpType: new("ipv4")},
-		PrivateDnsEnabled:   new(e.PrivateDNSEnabled),
-		RequesterManaged:    new(e.RequesterManaged),
+		IpAddressType:       &v.ipType,
+		DnsOptions:          &v.dnsOptions,
+		PrivateDnsEnabled:   &v.private,
+		RequesterManaged:    &v.requesterManaged,
 		NetworkInterfaceIds: nonNil(e.NetworkInterfaceIDs),
 		DnsEntries:          dnsEntries(e.DNSEntries),
-		CreationTimestamp:   timestamp(e.CreatedAt),
 		Tags:                tagList(e.Tags),
-		OwnerId:             new(e.OwnerID),
+		OwnerId:             &v.owner,
 	}
+	if !e.CreatedAt.IsZero() {
+		out.CreationTimestamp = &v.created
+	}
+	groups := make([]string, 2*len(e.Groups))
 	for i, g := range e.Groups {
-		out.Groups[i] = SecurityGroupIdentifier{GroupId: new(g.ID), GroupName: optional(g.Name)}
+		groups[2*i], groups[2*i+1] = g.ID, g.Name
+		out.Groups[i] = SecurityGroupIdentifier{GroupId: &groups[2*i]}
+		if g.Name != "" {
+			out.Groups[i].GroupName = &groups[2*i+1]
+		}
 	}
 	if e.LastErrorCode != "" {
 		out.LastError = &LastError{Code: new(e.LastErrorCode), Message: new(e.LastErrorMessage)}
