@@ -159,14 +159,8 @@ func TestIndexesFollowWrites(t *testing.T) {
 		t.Errorf("EnsureIndexes wrote to a store whose indexes are built")
 	}
 	e.plPut(t, func(tx *txn) error {
-		kvs, err := tx.tx.List(prefixIndex)
-		if err != nil {
+		if err := dropIndexes(tx); err != nil {
 			return err
-		}
-		for _, kv := range kvs {
-			if err := tx.tx.Delete(kv.Key); err != nil {
-				return err
-			}
 		}
 		// An entry of an older index is removed.
 		return tx.tx.Put(prefixIndex+"gone/x", []byte("x"))
@@ -197,18 +191,7 @@ func TestEnsureIndexesFitsEtcdTransactions(t *testing.T) {
 	}
 	_, want, err := storedAndDerivedIndexes(e.Cloud)
 	plOK(t, err)
-	e.plPut(t, func(tx *txn) error {
-		kvs, err := tx.tx.List(prefixIndex)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			if err := tx.tx.Delete(kv.Key); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	e.plPut(t, dropIndexes)
 
 	limited := &writeLimitStore{Store: e.st, limit: 127}
 	c, err := New(limited, Config{Region: "us-east-1"}, nil)
@@ -222,6 +205,21 @@ func TestEnsureIndexesFitsEtcdTransactions(t *testing.T) {
 	if limited.most < indexTxnWrites/2 {
 		t.Errorf("the largest transaction wrote %d keys: the rebuild took more transactions than it needs", limited.most)
 	}
+}
+
+// dropIndexes deletes every index key, as in a store written before the
+// indexes existed.
+func dropIndexes(tx *txn) error {
+	kvs, err := tx.tx.List(prefixIndex)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if err := tx.tx.Delete(kv.Key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeLimitStore fails every transaction that writes more than limit keys,
