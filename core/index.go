@@ -13,19 +13,19 @@ import (
 // Secondary indexes. A create must check its siblings: the addresses taken
 // in a subnet, the endpoints of a VPC (quota, private DNS names), an
 // earlier call with the same client token, the names of a VPC's security
-// groups. A security group, a subnet or a VPC may be deleted only when
-// nothing uses it. Finding them by scanning every
-// interface or endpoint costs a create time in proportion to the whole
-// store, so filling it costs the square of its size. Instead, put and del
-// keep small index keys beside the objects of the indexed kinds, in the
-// same transaction, and those checks list a few keys under one prefix. The
-// lists of one account's endpoints and of one service's (a provider's
-// connections) are read the same way, not picked out of every endpoint.
+// groups. A delete must check that nothing uses the security group, subnet
+// or VPC. Finding them by scanning every interface or endpoint costs each
+// call time in proportion to the whole store, so filling it costs the
+// square of its size. Instead, put and del keep small index keys beside
+// the objects of the indexed kinds, in the same transaction, and those
+// checks list a few keys under one prefix. The lists of one account's
+// endpoints and of one service's (a provider's connections) are read the
+// same way, not picked out of every endpoint.
 //
 // An index key names its object by the fields looked up and ends with the
-// object's ID (or, for addresses, the address); its value is the object's
-// ID (keys.go spells them). EnsureIndexes builds the keys for objects
-// stored before an index existed.
+// object's ID (or, for addresses, the address; for group names, the name);
+// its value is the object's ID (keys.go spells them). EnsureIndexes builds
+// the keys for objects stored before an index existed.
 
 // indexVersion names the set of indexes: change it when one is added or
 // changes shape, and EnsureIndexes rebuilds them all.
