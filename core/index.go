@@ -69,8 +69,10 @@ func decodeEntries[T any](entries func(*T) []indexEntry) func(b []byte) ([]index
 	}
 }
 
+// eniIndexEntries: an interface keeps its subnet by its address, which
+// every interface has once made; the subnet is not named twice.
 func eniIndexEntries(e *NetworkInterface) []indexEntry {
-	out := memberEntries(nil, e.ID, e.VpcID, e.SubnetID)
+	out := memberEntries(nil, e.ID, e.VpcID)
 	out = groupUserEntries(out, e.ID, e.SecurityGroupIDs)
 	if e.PrivateIP.IsValid() {
 		out = append(out, indexEntry{prefixIxSubnetAddrsOf(e.SubnetID) + e.PrivateIP.String(), e.ID})

@@ -118,8 +118,8 @@ func keyIxVPCSGName(vpcID, name string) string { return prefixIxVPCSGNamesOf(vpc
 func prefixIxSGUsersOf(groupID string) string { return prefixIxSGUsers + groupID + "/" }
 
 // prefixIxSubnetUsersOf is the prefix of what keeps a subnet from being
-// deleted: its interfaces, live instances, load balancer nodes and
-// endpoints.
+// deleted, besides its interfaces (their addresses are indexed): its live
+// instances, load balancer nodes and endpoints.
 func prefixIxSubnetUsersOf(subnetID string) string { return prefixIxSubnetUsers + subnetID + "/" }
 
 // prefixIxVPCUsersOf is the prefix of what keeps a VPC from being deleted,

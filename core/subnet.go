@@ -275,9 +275,14 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, caller Caller, in DeleteSubnet
 	})
 }
 
-// subnetHasDependencies reports whether an interface, a live instance, a
-// load balancer node or an endpoint is in the subnet.
+// subnetHasDependencies reports whether an interface (by its address), a
+// live instance, a load balancer node or an endpoint is in the subnet.
 func subnetHasDependencies(t *txn, subnetID string) (bool, error) {
-	users, err := listIndex(t, prefixIxSubnetUsersOf(subnetID))
-	return len(users) > 0, err
+	for _, prefix := range []string{prefixIxSubnetAddrsOf(subnetID), prefixIxSubnetUsersOf(subnetID)} {
+		kvs, err := listIndex(t, prefix)
+		if err != nil || len(kvs) > 0 {
+			return len(kvs) > 0, err
+		}
+	}
+	return false, nil
 }
