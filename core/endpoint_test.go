@@ -558,3 +558,38 @@ func TestConnectionsAcrossServices(t *testing.T) {
 		t.Errorf("after deleting the second service, connections %+v", conns)
 	}
 }
+
+// TestEndpointHoldsItsGroupsAndSubnets: as on AWS, an endpoint's
+// interfaces keep its security groups and subnets from being deleted, also
+// after a group is swapped, until the endpoint is gone.
+func TestEndpointHoldsItsGroupsAndSubnets(t *testing.T) {
+	e := plNew(t)
+	ctx := context.Background()
+	w := e.plWorld(t, false)
+	e.plAllow(t, w.svc.ID, "arn:aws:iam::"+plConsumer.AccountID+":root")
+	ep := e.plEndpoint(t, plConsumer, w, w.cons.subA.ID)
+	other := e.plGroup(t, plConsumer, w.cons.vpc, "other")
+
+	inUse := func(what string, err error) {
+		t.Helper()
+		if e, ok := AsError(err); !ok || e.Code != "DependencyViolation" {
+			t.Errorf("%s: %v, want DependencyViolation", what, err)
+		}
+	}
+	inUse("the endpoint's group", e.DeleteSecurityGroup(ctx, plConsumer, DeleteSecurityGroupInput{GroupID: w.consSG.ID}))
+	inUse("the endpoint's subnet", e.DeleteSubnet(ctx, plConsumer, DeleteSubnetInput{SubnetID: w.cons.subA.ID}))
+
+	// Swapping the endpoint's group frees the old one and holds the new.
+	plOK(t, e.ModifyVpcEndpoint(ctx, plConsumer, ModifyVpcEndpointInput{VpcEndpointID: ep.ID,
+		AddSecurityGroupIDs: []string{other.ID}, RemoveSecurityGroupIDs: []string{w.consSG.ID}}))
+	inUse("the endpoint's new group", e.DeleteSecurityGroup(ctx, plConsumer, DeleteSecurityGroupInput{GroupID: other.ID}))
+	plOK(t, e.DeleteSecurityGroup(ctx, plConsumer, DeleteSecurityGroupInput{GroupID: w.consSG.ID}))
+
+	// Deleting holds them until the endpoint is gone.
+	_, err := e.DeleteVpcEndpoints(ctx, plConsumer, []string{ep.ID})
+	plOK(t, err)
+	inUse("a deleting endpoint's group", e.DeleteSecurityGroup(ctx, plConsumer, DeleteSecurityGroupInput{GroupID: other.ID}))
+	plOK(t, e.FinishEndpointDeletion(ctx, ep.ID))
+	plOK(t, e.DeleteSecurityGroup(ctx, plConsumer, DeleteSecurityGroupInput{GroupID: other.ID}))
+	plOK(t, e.DeleteSubnet(ctx, plConsumer, DeleteSubnetInput{SubnetID: w.cons.subA.ID}))
+}

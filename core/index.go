@@ -69,11 +69,12 @@ func decodeEntries[T any](entries func(*T) []indexEntry) func(b []byte) ([]index
 	}
 }
 
-// eniIndexEntries: an interface keeps its subnet by its address, which
-// every interface has once made; the subnet is not named twice.
+// eniIndexEntries: as on AWS, an interface is what uses a security group
+// or a subnet; an endpoint's and an instance's interfaces carry their groups
+// and sit in their subnets. An interface keeps its subnet by its address,
+// which every interface has once made, and its VPC by its subnet.
 func eniIndexEntries(e *NetworkInterface) []indexEntry {
-	out := memberEntries(nil, e.ID, e.VpcID)
-	out = groupUserEntries(out, e.ID, e.SecurityGroupIDs)
+	out := groupUserEntries(nil, e.ID, e.SecurityGroupIDs)
 	if e.PrivateIP.IsValid() {
 		out = append(out, indexEntry{prefixIxSubnetAddrsOf(e.SubnetID) + e.PrivateIP.String(), e.ID})
 	}
@@ -85,8 +86,6 @@ func endpointIndexEntries(e *VpcEndpoint) []indexEntry {
 		{prefixIxVPCEndpointsOf(e.VpcID) + e.ID, e.ID},
 		{prefixIxOwnerVPCEsOf(e.OwnerID) + e.ID, e.ID},
 	}
-	out = groupUserEntries(out, e.ID, e.SecurityGroupIDs)
-	out = memberEntries(out, e.ID, "", e.SubnetIDs...)
 	if e.ServiceID != "" {
 		out = append(out, indexEntry{prefixIxServiceVPCEsOf(e.ServiceID) + e.ID, e.ID})
 	}

@@ -113,16 +113,17 @@ func prefixIxVPCSGNamesOf(vpcID string) string { return prefixIxVPCSGNames + vpc
 func keyIxVPCSGName(vpcID, name string) string { return prefixIxVPCSGNamesOf(vpcID) + name }
 
 // prefixIxSGUsersOf is the prefix of what uses a security group: the
-// interfaces, live instances and endpoints it is attached to, and the other
-// groups whose rules name it.
+// interfaces (an endpoint's among them) and live instances it is attached
+// to, and the other groups whose rules name it.
 func prefixIxSGUsersOf(groupID string) string { return prefixIxSGUsers + groupID + "/" }
 
 // prefixIxSubnetUsersOf is the prefix of what keeps a subnet from being
 // deleted, besides its interfaces (their addresses are indexed): its live
-// instances, load balancer nodes and endpoints.
+// instances and load balancer nodes.
 func prefixIxSubnetUsersOf(subnetID string) string { return prefixIxSubnetUsers + subnetID + "/" }
 
 // prefixIxVPCUsersOf is the prefix of what keeps a VPC from being deleted,
 // besides its endpoints and security groups (indexed on their own): its
-// subnets, interfaces, live instances and load balancers.
+// subnets (and so the interfaces in them), live instances and load
+// balancers.
 func prefixIxVPCUsersOf(vpcID string) string { return prefixIxVPCUsers + vpcID + "/" }

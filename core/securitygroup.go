@@ -278,8 +278,9 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, caller Caller, in Delet
 	})
 }
 
-// securityGroupInUse reports whether an interface, a live instance or an
-// endpoint uses the group, or another group's rule references it.
+// securityGroupInUse reports whether an interface (an endpoint's among
+// them) or a live instance uses the group, or another group's rule
+// references it.
 func securityGroupInUse(t *txn, id string) (bool, error) {
 	users, err := listIndex(t, prefixIxSGUsersOf(id))
 	return len(users) > 0, err

@@ -408,9 +408,6 @@ func TestDeleteSecurityGroup(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"endpoint", func(t *testing.T, tc *testCloud, v VPC, web, lb SecurityGroup) {
-			tc.putRaw(t, keyEndpoint("vpce-0123456789abcdef0"), VpcEndpoint{ID: "vpce-0123456789abcdef0", VpcID: v.ID, SecurityGroupIDs: []string{web.ID}})
-		}},
 		{"interface", func(t *testing.T, tc *testCloud, v VPC, web, lb SecurityGroup) {
 			tc.putRaw(t, keyENI("eni-0123456789abcdef0"), NetworkInterface{ID: "eni-0123456789abcdef0", VpcID: v.ID, SecurityGroupIDs: []string{lb.ID, web.ID}})
 		}},

@@ -275,8 +275,9 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, caller Caller, in DeleteSubnet
 	})
 }
 
-// subnetHasDependencies reports whether an interface (by its address), a
-// live instance, a load balancer node or an endpoint is in the subnet.
+// subnetHasDependencies reports whether an interface (by its address: an
+// endpoint's among them), a live instance or a load balancer node is in the
+// subnet.
 func subnetHasDependencies(t *txn, subnetID string) (bool, error) {
 	for _, prefix := range []string{prefixIxSubnetAddrsOf(subnetID), prefixIxSubnetUsersOf(subnetID)} {
 		kvs, err := listIndex(t, prefix)

@@ -187,9 +187,6 @@ func TestDeleteSubnet(t *testing.T) {
 			tc.putRaw(t, keyLoadBalancer("0123456789abcdef"), LoadBalancer{ID: "0123456789abcdef", VpcID: s.VpcID,
 				Nodes: []LoadBalancerNode{{SubnetID: s.ID}}})
 		}},
-		{"endpoint", func(t *testing.T, tc *testCloud, s SubnetDescription) {
-			tc.putRaw(t, keyEndpoint("vpce-0123456789abcdef0"), VpcEndpoint{ID: "vpce-0123456789abcdef0", VpcID: s.VpcID, SubnetIDs: []string{s.ID}})
-		}},
 		{"interface", func(t *testing.T, tc *testCloud, s SubnetDescription) {
 			tc.putRaw(t, keyENI("eni-0123456789abcdef0"), NetworkInterface{ID: "eni-0123456789abcdef0", VpcID: s.VpcID, SubnetID: s.ID,
 				PrivateIP: netip.MustParseAddr("10.0.1.9")})

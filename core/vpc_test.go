@@ -332,9 +332,6 @@ func TestDeleteVpc(t *testing.T) {
 	}{
 		{"subnet", func(t *testing.T, tc *testCloud, v VPC) { tc.subnet(t, acctA, v.ID, "10.0.1.0/24") }},
 		{"security group", func(t *testing.T, tc *testCloud, v VPC) { tc.group(t, acctA, v.ID, "web") }},
-		{"interface", func(t *testing.T, tc *testCloud, v VPC) {
-			tc.putRaw(t, keyENI("eni-0123456789abcdef0"), NetworkInterface{ID: "eni-0123456789abcdef0", OwnerID: acctA.AccountID, VpcID: v.ID})
-		}},
 		{"instance", func(t *testing.T, tc *testCloud, v VPC) {
 			tc.putRaw(t, keyInstance("i-0123456789abcdef0"), Instance{ID: "i-0123456789abcdef0", OwnerID: acctA.AccountID, VpcID: v.ID, State: InstanceRunning})
 		}},
