@@ -202,16 +202,6 @@ func exists[T any](t *txn, prefix string, match func(*T) bool) (bool, error) {
 	return found, err
 }
 
-// anyOf runs the checks in order until one reports true.
-func anyOf(checks []func() (bool, error)) (bool, error) {
-	for _, check := range checks {
-		if ok, err := check(); err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
-}
-
 // listNew decodes every object under prefix in an update.
 func listNew[T any](t *txn, prefix string) ([]*T, error) {
 	kvs, err := t.tx.List(prefix)
@@ -239,7 +229,7 @@ func put(t *txn, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("core: encode %s: %w", key, err)
 	}
-	if err := reindex(t, key, indexEntriesOf(v)); err != nil {
+	if err := reindex(t, key, v); err != nil {
 		return err
 	}
 	return t.tx.Put(key, b)

@@ -34,39 +34,57 @@ const indexVersion = "4"
 // indexEntry is one index key and its value.
 type indexEntry struct{ key, value string }
 
-// indexedKinds are the kinds with index entries: where their objects are
-// stored, and how to find an object's entries from its stored value.
-var indexedKinds = []struct {
+// indexKind is a kind with index entries: where its objects are stored,
+// and how to find an object's entries from its stored value (entries) or
+// from the value put is about to write (of).
+type indexKind struct {
 	prefix  string
 	entries func(b []byte) ([]indexEntry, error)
-}{
-	{prefixENIs, decodeEntries(eniIndexEntries)},
-	{prefixEndpoints, decodeEntries(endpointIndexEntries)},
-	{prefixSecurityGroups, decodeEntries(securityGroupIndexEntries)},
-	{prefixInstances, decodeEntries(instanceIndexEntries)},
-	{prefixSubnets, decodeEntries(subnetIndexEntries)},
-	{prefixLoadBalancers, decodeEntries(loadBalancerIndexEntries)},
+	of      func(v any) ([]indexEntry, error)
 }
 
-// indexedKind returns how to find the index entries of an object of the
-// key's kind, or nil when the kind has no index.
-func indexedKind(key string) func(b []byte) ([]indexEntry, error) {
-	for _, k := range indexedKinds {
-		if strings.HasPrefix(key, k.prefix) {
-			return k.entries
+// indexedKinds are the kinds with index entries.
+var indexedKinds = []indexKind{
+	indexed(prefixENIs, eniIndexEntries),
+	indexed(prefixEndpoints, endpointIndexEntries),
+	indexed(prefixSecurityGroups, securityGroupIndexEntries),
+	indexed(prefixInstances, instanceIndexEntries),
+	indexed(prefixSubnets, subnetIndexEntries),
+	indexed(prefixLoadBalancers, loadBalancerIndexEntries),
+}
+
+// indexed makes the indexKind of objects of type T stored under prefix.
+func indexed[T any](prefix string, entries func(*T) []indexEntry) indexKind {
+	return indexKind{
+		prefix: prefix,
+		entries: func(b []byte) ([]indexEntry, error) {
+			v := new(T)
+			if err := json.Unmarshal(b, v); err != nil {
+				return nil, err
+			}
+			return entries(v), nil
+		},
+		of: func(v any) ([]indexEntry, error) {
+			switch v := v.(type) {
+			case *T:
+				return entries(v), nil
+			case T:
+				return entries(&v), nil
+			}
+			return nil, fmt.Errorf("core: a %T under %s, want a %T", v, prefix, *new(T))
+		},
+	}
+}
+
+// indexedKind returns the index kind of key's object, or nil when the kind
+// has no index.
+func indexedKind(key string) *indexKind {
+	for i := range indexedKinds {
+		if strings.HasPrefix(key, indexedKinds[i].prefix) {
+			return &indexedKinds[i]
 		}
 	}
 	return nil
-}
-
-func decodeEntries[T any](entries func(*T) []indexEntry) func(b []byte) ([]indexEntry, error) {
-	return func(b []byte) ([]indexEntry, error) {
-		v := new(T)
-		if err := json.Unmarshal(b, v); err != nil {
-			return nil, err
-		}
-		return entries(v), nil
-	}
 }
 
 // eniIndexEntries: as on AWS, an interface is what uses a security group
@@ -154,44 +172,20 @@ func groupUserEntries(out []indexEntry, userID string, groupIDs []string) []inde
 	return out
 }
 
-// indexEntriesOf returns the index entries of an object put is about to
-// write (a value or a pointer), nil for a kind without indexes.
-func indexEntriesOf(v any) []indexEntry {
-	switch v := v.(type) {
-	case *NetworkInterface:
-		return eniIndexEntries(v)
-	case NetworkInterface:
-		return eniIndexEntries(&v)
-	case *VpcEndpoint:
-		return endpointIndexEntries(v)
-	case VpcEndpoint:
-		return endpointIndexEntries(&v)
-	case *SecurityGroup:
-		return securityGroupIndexEntries(v)
-	case SecurityGroup:
-		return securityGroupIndexEntries(&v)
-	case *Instance:
-		return instanceIndexEntries(v)
-	case Instance:
-		return instanceIndexEntries(&v)
-	case *Subnet:
-		return subnetIndexEntries(v)
-	case Subnet:
-		return subnetIndexEntries(&v)
-	case *LoadBalancer:
-		return loadBalancerIndexEntries(v)
-	case LoadBalancer:
-		return loadBalancerIndexEntries(&v)
-	}
-	return nil
-}
-
 // reindex moves the index entries of the object at key from its stored
-// value (if any) to now, its new value's (nil when it is being deleted).
-func reindex(t *txn, key string, now []indexEntry) error {
-	entries := indexedKind(key)
-	if entries == nil {
+// value (if any) to those of v, the value put is about to write (nil when
+// the object is being deleted).
+func reindex(t *txn, key string, v any) error {
+	k := indexedKind(key)
+	if k == nil {
 		return nil
+	}
+	var now []indexEntry
+	if v != nil {
+		var err error
+		if now, err = k.of(v); err != nil {
+			return err
+		}
 	}
 	old, ok, err := t.tx.Get(key)
 	if err != nil {
@@ -199,7 +193,7 @@ func reindex(t *txn, key string, now []indexEntry) error {
 	}
 	var was []indexEntry
 	if ok {
-		if was, err = entries(old); err != nil {
+		if was, err = k.entries(old); err != nil {
 			return fmt.Errorf("core: decode %s: %w", key, err)
 		}
 	}
@@ -237,6 +231,18 @@ func listIndex(t *txn, prefix string) ([]store.KV, error) {
 		return t.rx.List(prefix)
 	}
 	return t.tx.List(prefix)
+}
+
+// anyIndexed reports whether there is an index key under any of the
+// prefixes.
+func anyIndexed(t *txn, prefixes ...string) (bool, error) {
+	for _, prefix := range prefixes {
+		kvs, err := listIndex(t, prefix)
+		if err != nil || len(kvs) > 0 {
+			return len(kvs) > 0, err
+		}
+	}
+	return false, nil
 }
 
 // getIndex reads one index key's value.
@@ -343,7 +349,7 @@ func (c *Cloud) EnsureIndexes(ctx context.Context) error {
 				if !ok {
 					continue
 				}
-				entries, err := indexedKind(k)(b)
+				entries, err := indexedKind(k).entries(b)
 				if err != nil {
 					return fmt.Errorf("core: decode %s: %w", k, err)
 				}
