@@ -282,8 +282,7 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, caller Caller, in Delet
 // them) or a live instance uses the group, or another group's rule
 // references it.
 func securityGroupInUse(t *txn, id string) (bool, error) {
-	users, err := listIndex(t, prefixIxSGUsersOf(id))
-	return len(users) > 0, err
+	return anyIndexed(t, prefixIxSGUsersOf(id))
 }
 
 // AuthorizeSecurityGroupIngress adds inbound rules to a group.

@@ -279,11 +279,5 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, caller Caller, in DeleteSubnet
 // endpoint's among them), a live instance or a load balancer node is in the
 // subnet.
 func subnetHasDependencies(t *txn, subnetID string) (bool, error) {
-	for _, prefix := range []string{prefixIxSubnetAddrsOf(subnetID), prefixIxSubnetUsersOf(subnetID)} {
-		kvs, err := listIndex(t, prefix)
-		if err != nil || len(kvs) > 0 {
-			return len(kvs) > 0, err
-		}
-	}
-	return false, nil
+	return anyIndexed(t, prefixIxSubnetAddrsOf(subnetID), prefixIxSubnetUsersOf(subnetID))
 }

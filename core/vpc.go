@@ -234,20 +234,11 @@ func (c *Cloud) DeleteVpc(ctx context.Context, caller Caller, in DeleteVpcInput)
 // group still lives in the VPC. Terminated instances do not count: they are
 // only a record.
 func vpcHasDependencies(t *txn, vpc *VPC) (bool, error) {
-	return anyOf([]func() (bool, error){
-		func() (bool, error) {
-			users, err := listIndex(t, prefixIxVPCUsersOf(vpc.ID))
-			return len(users) > 0, err
-		},
-		func() (bool, error) {
-			names, err := listIndex(t, prefixIxVPCSGNamesOf(vpc.ID))
-			return slices.ContainsFunc(names, func(kv store.KV) bool { return string(kv.Value) != vpc.DefaultSecurityGroupID }), err
-		},
-		func() (bool, error) {
-			ids, err := listIndex(t, prefixIxVPCEndpointsOf(vpc.ID))
-			return len(ids) > 0, err
-		},
-	})
+	if used, err := anyIndexed(t, prefixIxVPCUsersOf(vpc.ID), prefixIxVPCEndpointsOf(vpc.ID)); err != nil || used {
+		return used, err
+	}
+	names, err := listIndex(t, prefixIxVPCSGNamesOf(vpc.ID))
+	return slices.ContainsFunc(names, func(kv store.KV) bool { return string(kv.Value) != vpc.DefaultSecurityGroupID }), err
 }
 
 // dhcpOptionsID is the account's default DHCP options set. AWS has one per
