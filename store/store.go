@@ -74,7 +74,9 @@ type Store interface {
 	// again on a fresh snapshot, so fn must have no effects outside tx. If fn
 	// returns an error nothing is written and that error is returned as is.
 	// Update returns the revision of the commit (or of the snapshot, when fn
-	// wrote nothing).
+	// wrote nothing). A store may commit Updates that run at the same time
+	// together, in their serial order, at one revision: a watcher then sees
+	// their writes as one change, the last write to a key winning.
 	Update(ctx context.Context, fn func(tx Tx) error) (rev int64, err error)
 
 	// View runs fn in a read-only transaction. fn sees one consistent

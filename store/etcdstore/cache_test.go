@@ -232,9 +232,9 @@ func TestUpdatesUseCache(t *testing.T) {
 	if _, err := b.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("newer")) }); err != nil {
 		t.Fatal(err)
 	}
-	_, done, err := a.attemptOn(ctx, stale, func(tx store.Tx) error { return tx.Put("k", []byte("stale")) })
-	if err != nil || done {
-		t.Fatalf("an attempt on a stale snapshot: done %v, err %v; want it to lose the compare", done, err)
+	r := &request{fn: func(tx store.Tx) error { return tx.Put("k", []byte("stale")) }, done: make(chan struct{})}
+	if ran, lost := a.runBatch(ctx, a.cachedView(stale), []*request{r}); ran != 1 || !lost || r.finished() {
+		t.Fatalf("a batch on a stale snapshot: ran %d, lost %v, finished %v; want it to lose the compare", ran, lost, r.finished())
 	}
 	if kv, _, err := a.Get(ctx, "k"); err != nil || string(kv.Value) != "newer" {
 		t.Fatalf("k = %q (err %v), want the newer write kept", kv.Value, err)

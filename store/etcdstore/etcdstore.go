@@ -43,15 +43,30 @@
 // key, either guard holds only if no other privlink transaction committed
 // after the snapshot, which makes Updates serializable. On conflict fn runs
 // again after a jittered backoff, up to Config.MaxAttempts times, then
-// Update returns store.ErrConflict. Within one process Updates take turns,
-// so they never conflict with each other. Other programs must not write
-// under Prefix: their writes do not bump the sequence key. A transaction
-// may hold at most the cluster's max-txn-ops writes minus one (embedded:
-// 4095; etcd's default: 127) and max-request-bytes of data (1.5 MiB by
-// default).
+// Update returns store.ErrConflict. Other programs must not write under
+// Prefix: their writes do not bump the sequence key. A transaction may
+// hold at most the cluster's max-txn-ops writes minus one (embedded: 4095;
+// etcd's default: 127) and max-request-bytes of data (1.5 MiB by default).
+//
+// Within one process Updates never conflict with each other: they queue,
+// and one of them at a time (the leader, holding the turn) runs every
+// queued function in order on one snapshot, each seeing the writes of the
+// ones before it, and commits all their writes in one Txn (group commit).
+// A function that returns an error leaves no writes in it. While a batch
+// commits, the next one queues, so concurrent callers share commits and
+// their disk writes instead of waiting for one each: with 4 goroutines,
+// an Update costs 0.18 ms instead of 0.42 (BenchmarkEmbeddedUpdateConcurrent).
+// Updates in one batch share its revision, and a watcher sees their
+// writes as one change. A batch stops before the function whose writes
+// would take it past 100 writes or 1 MiB, so it fits any cluster's
+// defaults; a single bigger Update commits alone. A batch runs for all its
+// callers, so no caller's context cancels it: an Update whose context ends
+// while it is queued returns at once, and one whose function already ran
+// gets the batch's outcome.
 //
 // A Txn that fails in flight (as opposed to losing the compare) is not
 // retried: it may have committed, and fn is not idempotent in general.
+// Every function in the batch that saw its writes gets the error.
 //
 // # Reads
 //
@@ -201,8 +216,11 @@ type Store struct {
 	// stopCache ends the cache's goroutine, which counts in ops.
 	stopCache context.CancelFunc
 
-	// turn is a one-slot semaphore: Updates in this process take turns so
-	// they never conflict with each other.
+	// queue holds the Updates waiting for a batch (update.go).
+	qmu   sync.Mutex
+	queue []*request
+	// turn is a one-slot semaphore held by the Update that runs batches,
+	// so this process's commits never conflict with each other.
 	turn chan struct{}
 
 	// done is closed by Close; it stops watches and waiting Updates.

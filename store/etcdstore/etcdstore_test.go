@@ -466,3 +466,14 @@ func TestZapToSlogLevels(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkEmbeddedUpdateConcurrent measures Updates from several
+// goroutines of one process at once, as an API server under load makes
+// them.
+func BenchmarkEmbeddedUpdateConcurrent(b *testing.B) {
+	for _, clients := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			storetest.BenchUpdateConcurrent(b, openEmbedded(b, Config{}), clients)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -24,8 +25,41 @@ const (
 // errTxDone is returned by a Tx used after its attempt ended.
 var errTxDone = errors.New("etcdstore: transaction already finished")
 
+// A batch holds at most this many writes and this many bytes of keys and
+// values, so its commit fits an external cluster's default limits (128
+// operations, one of them the sequence key; 1.5 MiB a request). An Update
+// that writes more commits alone.
+const (
+	batchWrites = 100
+	batchBytes  = 1 << 20
+)
+
+// A request is one Update waiting for its batch to commit.
+type request struct {
+	fn func(store.Tx) error
+	// lost counts the batches it was in that lost to another transaction.
+	lost int
+	done chan struct{} // closed once rev and err are set
+	rev  int64
+	err  error
+}
+
+func (r *request) finish(rev int64, err error) {
+	r.rev, r.err = rev, err
+	close(r.done)
+}
+
+func (r *request) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Update implements store.Store. See the package doc for how it stays
-// serializable.
+// serializable and how Updates that wait together commit together.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
 	if err := s.begin(); err != nil {
 		return 0, err
@@ -34,118 +68,240 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	select {
-	case s.turn <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	case <-s.done:
-		return 0, store.ErrClosed
-	}
-	defer func() { <-s.turn }()
-
-	for attempt := 1; ; attempt++ {
-		rev, committed, err := s.attempt(ctx, fn)
-		if err != nil || committed {
-			return rev, err
-		}
-		if attempt >= s.attempts {
-			return 0, fmt.Errorf("etcdstore: update gave up after %d attempts: %w", attempt, store.ErrConflict)
-		}
-		d := min(backoffBase<<(attempt-1), backoffMax)
-		t := time.NewTimer(d/2 + rand.N(d/2+1))
+	r := &request{fn: fn, done: make(chan struct{})}
+	s.qmu.Lock()
+	s.queue = append(s.queue, r)
+	s.qmu.Unlock()
+	cancelled, closed := ctx.Done(), s.done
+	for {
 		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return 0, ctx.Err()
-		case <-s.done:
-			t.Stop()
-			return 0, store.ErrClosed
+		case <-r.done:
+			return r.rev, r.err
+		case s.turn <- struct{}{}:
+			if ctx.Err() != nil && s.withdraw(r) {
+				<-s.turn
+				return 0, ctx.Err()
+			}
+			s.lead(r)
+			<-s.turn
+		case <-cancelled:
+			if s.withdraw(r) {
+				return 0, ctx.Err()
+			}
+			// A batch has fn: its outcome is the Update's.
+			cancelled = nil
+		case <-closed:
+			if s.withdraw(r) {
+				return 0, store.ErrClosed
+			}
+			closed = nil
 		}
 	}
 }
 
-// attempt runs fn once. It returns done=false, with no error, when the
-// attempt lost to another transaction and fn should run again.
-func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (rev int64, done bool, err error) {
-	var cs *snapshot
-	if s.cache != nil {
-		// A cached snapshot that includes every earlier commit serves the
-		// reads without a range request.
-		if cs, err = s.cache.await(ctx); err != nil {
-			return 0, false, err
-		}
+// withdraw takes r out of the queue and reports whether it was there, so
+// no batch will run it.
+func (s *Store) withdraw(r *request) bool {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	i := slices.Index(s.queue, r)
+	if i < 0 {
+		return false
 	}
-	return s.attemptOn(ctx, cs, fn)
+	s.queue = slices.Delete(s.queue, i, i+1)
+	return true
 }
 
-// attemptOn is attempt with reads from the cached snapshot cs, or from
-// etcd when cs is nil.
-func (s *Store) attemptOn(ctx context.Context, cs *snapshot, fn func(store.Tx) error) (rev int64, done bool, err error) {
-	t := &tx{ctx: ctx, s: s, writes: map[string]*[]byte{}}
-	// guard is the commit's compare: no privlink commit since the snapshot.
-	var guard clientv3.Cmp
-	if cs != nil {
-		// The sequence key's mod revision is the last privlink commit, so
-		// it is at most the snapshot's revision exactly when none
-		// committed after the snapshot.
-		t.snap, t.rev = cs, cs.rev
-		guard = clientv3.Compare(clientv3.ModRevision(s.seqKey), "<", cs.rev+1)
-	}
-	if t.snap == nil {
-		// The sequence key's mod revision is the last privlink commit; the
-		// read's revision is the snapshot.
-		snap, err := s.client.Get(ctx, s.seqKey)
+// lead runs the queue in batches, holding the turn, until r has finished.
+// The batches serve every waiting Update, so no caller's context bounds
+// them; a closed store ends them.
+func (s *Store) lead(r *request) {
+	ctx := context.Background()
+	for !r.finished() {
+		s.qmu.Lock()
+		batch := s.queue
+		s.queue = nil
+		s.qmu.Unlock()
+		if len(batch) == 0 {
+			return // r was withdrawn
+		}
+		if s.isClosed() {
+			for _, q := range batch {
+				q.finish(0, store.ErrClosed)
+			}
+			continue
+		}
+		v, err := s.view(ctx)
 		if err != nil {
-			return 0, false, s.wrap("update: read snapshot revision", err)
+			for _, q := range batch {
+				q.finish(0, err)
+			}
+			continue
 		}
-		var seqRev int64
-		if len(snap.Kvs) > 0 {
-			seqRev = snap.Kvs[0].ModRevision
+		ran, lost := s.runBatch(ctx, v, batch)
+		var again []*request
+		worst := 0
+		if lost {
+			for _, q := range batch[:ran] {
+				q.lost++
+				worst = max(worst, q.lost)
+				if q.lost >= s.attempts {
+					q.finish(0, fmt.Errorf("etcdstore: update gave up after %d attempts: %w", q.lost, store.ErrConflict))
+				} else {
+					again = append(again, q)
+				}
+			}
 		}
-		t.rev = snap.Header.Revision
-		guard = clientv3.Compare(clientv3.ModRevision(s.seqKey), "=", seqRev)
+		again = append(again, batch[ran:]...)
+		s.qmu.Lock()
+		s.queue = append(again, s.queue...)
+		s.qmu.Unlock()
+		if lost && len(again) > 0 {
+			d := min(backoffBase<<min(worst-1, 16), backoffMax)
+			t := time.NewTimer(d/2 + rand.N(d/2+1))
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+			}
+		}
 	}
-	ferr := fn(t)
-	t.finished = true
-	switch {
-	case t.err != nil && errors.Is(t.err, rpctypes.ErrCompacted):
-		// The snapshot was compacted away under fn: a fresh one is needed.
-		return 0, false, nil
-	case ferr != nil:
-		return 0, true, ferr
-	case t.err != nil:
-		// fn swallowed a failed read, so it decided on a partial view.
-		return 0, true, s.wrap("update", t.err)
-	case len(t.writes) == 0:
-		return t.rev, true, nil
+}
+
+// runBatch runs the functions of batch in order, each on v and the writes
+// of those before it, and commits their writes in one transaction. It
+// stops before a function whose writes would make the commit too big, and
+// returns how many ran. When the commit loses to another transaction it
+// finishes none of them and reports lost; otherwise it finishes every
+// request that ran.
+func (s *Store) runBatch(ctx context.Context, v view, batch []*request) (ran int, lost bool) {
+	// outcome is what fn returned; the revision comes with the commit.
+	type outcome struct {
+		err error
+		// seen: fn's view held writes of earlier requests in the batch.
+		seen bool
+	}
+	var (
+		outcomes = make([]outcome, 0, len(batch))
+		writes   = map[string]*[]byte{}
+		size     int
+	)
+	for _, r := range batch {
+		t := &tx{ctx: ctx, s: s, rev: v.rev, snap: v.snap, under: writes, writes: map[string]*[]byte{}}
+		ferr := r.fn(t)
+		t.finished = true
+		switch {
+		case t.err != nil && errors.Is(t.err, rpctypes.ErrCompacted):
+			// The snapshot was compacted away under fn: every function
+			// runs again on a fresh one.
+			return ran + 1, true
+		case ferr == nil && t.err != nil:
+			// fn swallowed a failed read, so it decided on a partial view.
+			ferr = s.wrap("update", t.err)
+		}
+		if ferr == nil && len(t.writes) > 0 {
+			n, added := size, 0
+			for k, w := range t.writes {
+				if _, ok := writes[k]; !ok {
+					added++
+				}
+				n += len(k)
+				if w != nil {
+					n += len(*w)
+				}
+			}
+			if ran > 0 && (len(writes)+added > batchWrites || n > batchBytes) {
+				break
+			}
+			size = n
+			maps.Copy(writes, t.writes)
+		}
+		outcomes = append(outcomes, outcome{err: ferr, seen: len(writes) > 0})
+		ran++
 	}
 
-	keys := make([]string, 0, len(t.writes))
-	for k := range t.writes {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	ops := make([]clientv3.Op, 0, len(keys)+1)
-	for _, k := range keys {
-		if v := t.writes[k]; v != nil {
-			ops = append(ops, clientv3.OpPut(s.etcdKey(k), string(*v)))
-		} else {
-			ops = append(ops, clientv3.OpDelete(s.etcdKey(k)))
+	rev := v.rev
+	var commitErr error
+	if len(writes) > 0 {
+		keys := slices.Sorted(maps.Keys(writes))
+		ops := make([]clientv3.Op, 0, len(keys)+1)
+		for _, k := range keys {
+			if w := writes[k]; w != nil {
+				ops = append(ops, clientv3.OpPut(s.etcdKey(k), string(*w)))
+			} else {
+				ops = append(ops, clientv3.OpDelete(s.etcdKey(k)))
+			}
+		}
+		ops = append(ops, clientv3.OpPut(s.seqKey, ""))
+		resp, err := s.client.Txn(ctx).If(v.guard).Then(ops...).Commit()
+		switch {
+		case err != nil:
+			// Not retried: it may have committed, and fn is not
+			// idempotent in general.
+			commitErr = s.wrap(fmt.Sprintf("update: commit %d writes", len(keys)), err)
+		case !resp.Succeeded:
+			return ran, true
+		default:
+			rev = resp.Header.Revision
 		}
 	}
-	ops = append(ops, clientv3.OpPut(s.seqKey, ""))
-	resp, err := s.client.Txn(ctx).
-		If(guard).
-		Then(ops...).
-		Commit()
+	for i, r := range batch[:ran] {
+		switch o := outcomes[i]; {
+		case o.seen && commitErr != nil:
+			// fn decided on writes that may not have committed.
+			r.finish(0, commitErr)
+		case o.err != nil:
+			r.finish(0, o.err)
+		case o.seen:
+			r.finish(rev, nil)
+		default:
+			r.finish(v.rev, nil)
+		}
+	}
+	return ran, false
+}
+
+// view is what a batch reads and what its commit must compare.
+type view struct {
+	// snap serves the reads; nil means etcd serves them at rev.
+	snap *snapshot
+	rev  int64
+	// guard holds at commit time only if nothing committed after the
+	// snapshot.
+	guard clientv3.Cmp
+}
+
+// view returns a snapshot that includes every commit made before it was
+// called: the read cache's, once it has caught up, or else etcd's.
+func (s *Store) view(ctx context.Context) (view, error) {
+	if s.cache != nil {
+		cs, err := s.cache.await(ctx)
+		if err != nil {
+			return view{}, err
+		}
+		if cs != nil {
+			return s.cachedView(cs), nil
+		}
+	}
+	// The sequence key's mod revision is the last privlink commit; the
+	// read's revision is the snapshot.
+	resp, err := s.client.Get(ctx, s.seqKey)
 	if err != nil {
-		return 0, true, s.wrap(fmt.Sprintf("update: commit %d writes", len(keys)), err)
+		return view{}, s.wrap("update: read snapshot revision", err)
 	}
-	if !resp.Succeeded {
-		return 0, false, nil
+	var seqRev int64
+	if len(resp.Kvs) > 0 {
+		seqRev = resp.Kvs[0].ModRevision
 	}
-	return resp.Header.Revision, true, nil
+	return view{rev: resp.Header.Revision, guard: clientv3.Compare(clientv3.ModRevision(s.seqKey), "=", seqRev)}, nil
+}
+
+// cachedView returns the view on cs, a snapshot of the read cache.
+func (s *Store) cachedView(cs *snapshot) view {
+	// The sequence key's mod revision is the last privlink commit, so it
+	// is at most the snapshot's revision exactly when none committed
+	// after the snapshot.
+	return view{snap: cs, rev: cs.rev, guard: clientv3.Compare(clientv3.ModRevision(s.seqKey), "<", cs.rev+1)}
 }
 
 // tx is one attempt's view: reads at rev, writes buffered until commit.
@@ -156,6 +312,9 @@ type tx struct {
 	// snap serves the reads when the read cache could; nil means etcd
 	// serves them at rev.
 	snap *snapshot
+	// under holds the writes of the requests before this one in its
+	// batch; reads see them over snap's.
+	under map[string]*[]byte
 	// writes holds pending values; a nil pointer is a delete.
 	writes map[string]*[]byte
 	// err is the first failed read. It voids the attempt even if fn
@@ -180,6 +339,12 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 			return nil, false, nil
 		}
 		return slices.Clone(*v), true, nil
+	}
+	if v, ok := t.under[key]; ok {
+		if v == nil {
+			return nil, false, nil
+		}
+		return *v, true, nil
 	}
 	if t.snap != nil {
 		kv, ok, _ := t.snap.Get(key)
@@ -208,7 +373,7 @@ func (t *tx) List(prefix string) ([]store.KV, error) {
 			return nil, t.fail(err)
 		}
 	}
-	return store.Overlay(base, t.writes, prefix), nil
+	return store.Overlay(store.Overlay(base, t.under, prefix), t.writes, prefix), nil
 }
 
 func (t *tx) Put(key string, value []byte) error {
