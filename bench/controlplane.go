@@ -272,8 +272,11 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [cpSystems]cpSeq
 			"), and one client's writes cannot share a commit: with the SDK's "+
 			"0.3 ms per call and four commits per eight calls, one client on etcd cannot reach ten times moto's one-client rate on "+
 			"this machine. The design was changed instead: `--store memory` keeps state in the process, as moto does, for CI and "+
-			"throwaway labs. The default store stays etcd: with four clients, the others' reads go on while one write commits. "+
-			"For scale, AWS itself throttles each EC2 API per account with a token bucket (DescribeHosts: 100 calls, refilled at 20 "+
+			"throwaway labs. The default store stays etcd: with four clients, the others' reads go on while one write commits, "+
+			"and since 2026-12-07 the writes that arrive while a commit is in flight go into the next commit together (group "+
+			"commit, store/etcdstore; BenchmarkEmbeddedUpdateConcurrent with 4 goroutines: 0.42 to 0.18 ms per Update). In "+
+			"two interleaved A/B runs of this sequence that day, four clients on etcd went from 1450 and 1416 calls/s to 1735 "+
+			"and 1989 (9.1-9.7× moto to 12.5-12.8×), one client unchanged. For scale, AWS itself throttles each EC2 API per account with a token bucket (DescribeHosts: 100 calls, refilled at 20 "+
 			"a second), far below these rates.")
 	}
 	if !doDesc {
