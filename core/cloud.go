@@ -125,8 +125,8 @@ func wrapStoreErr(err error) error {
 	return &Error{Kind: KindInternal, Code: "InternalError", Message: "An internal error has occurred", Err: err}
 }
 
-// get reads the object at key: a new T in an update, a shared one in a
-// view.
+// get reads the object at key: a copy of its own in an update, a shared
+// one in a view.
 func get[T any](t *txn, key string) (*T, bool, error) {
 	if t.rx != nil {
 		kv, ok, err := t.rx.Get(key)
@@ -136,15 +136,20 @@ func get[T any](t *txn, key string) (*T, bool, error) {
 		v, err := decode[T](t.memo, kv)
 		return v, err == nil, err
 	}
-	b, ok, err := t.tx.Get(key)
+	kv, ok, err := t.tx.Get(key)
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
-		return nil, false, fmt.Errorf("core: decode %s: %w", key, err)
+	if !clonable[T]() {
+		v, err := decodeNew[T](kv)
+		return v, err == nil, err
 	}
-	return v, true, nil
+	// A copy of the shared object: cloning costs far less than decoding.
+	v, err := decode[T](t.memo, kv)
+	if err != nil {
+		return nil, false, err
+	}
+	return cloneOf(v), true, nil
 }
 
 // list reads every object under prefix, in key order: copies of their own

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,11 +34,12 @@ const indexVersion = "4"
 type indexEntry struct{ key, value string }
 
 // indexKind is a kind with index entries: where its objects are stored,
-// and how to find an object's entries from its stored value (entries) or
-// from the value put is about to write (of).
+// and how to find an object's entries from its stored value (entries,
+// which decodes through the memo, when one is given) or from the value put
+// is about to write (of).
 type indexKind struct {
 	prefix  string
-	entries func(b []byte) ([]indexEntry, error)
+	entries func(m *memo, kv store.KV) ([]indexEntry, error)
 	of      func(v any) ([]indexEntry, error)
 }
 
@@ -57,9 +57,9 @@ var indexedKinds = []indexKind{
 func indexed[T any](prefix string, entries func(*T) []indexEntry) indexKind {
 	return indexKind{
 		prefix: prefix,
-		entries: func(b []byte) ([]indexEntry, error) {
-			v := new(T)
-			if err := json.Unmarshal(b, v); err != nil {
+		entries: func(m *memo, kv store.KV) ([]indexEntry, error) {
+			v, err := decode[T](m, kv)
+			if err != nil {
 				return nil, err
 			}
 			return entries(v), nil
@@ -193,7 +193,7 @@ func reindex(t *txn, key string, v any) error {
 	}
 	var was []indexEntry
 	if ok {
-		if was, err = k.entries(old); err != nil {
+		if was, err = k.entries(t.memo, old); err != nil {
 			return fmt.Errorf("core: decode %s: %w", key, err)
 		}
 	}
@@ -251,8 +251,8 @@ func getIndex(t *txn, key string) (string, bool, error) {
 		kv, ok, err := t.rx.Get(key)
 		return string(kv.Value), ok, err
 	}
-	b, ok, err := t.tx.Get(key)
-	return string(b), ok, err
+	kv, ok, err := t.tx.Get(key)
+	return string(kv.Value), ok, err
 }
 
 // endpointsInVPC returns the VPC's endpoints, in ID order: copies of their
@@ -342,14 +342,14 @@ func (c *Cloud) EnsureIndexes(ctx context.Context) error {
 			writes := 0
 			for next = start; next < len(keys); next++ {
 				k := keys[next]
-				b, ok, err := t.tx.Get(k)
+				kv, ok, err := t.tx.Get(k)
 				if err != nil {
 					return err
 				}
 				if !ok {
 					continue
 				}
-				entries, err := indexedKind(k).entries(b)
+				entries, err := indexedKind(k).entries(t.memo, kv)
 				if err != nil {
 					return fmt.Errorf("core: decode %s: %w", k, err)
 				}

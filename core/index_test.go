@@ -56,7 +56,7 @@ func storedAndDerivedIndexes(c *Cloud) (got, want map[string]string, err error) 
 				return err
 			}
 			for _, kv := range kvs {
-				entries, err := k.entries(kv.Value)
+				entries, err := k.entries(nil, kv)
 				if err != nil {
 					return err
 				}

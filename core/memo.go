@@ -71,7 +71,7 @@ func newMemo() *memo {
 // kindOf returns the memo of key's kind, nil for a key of no known kind.
 func (m *memo) kindOf(key string) *memoKind {
 	i := strings.IndexByte(key, '/')
-	if i < 0 {
+	if m == nil || i < 0 {
 		return nil
 	}
 	return m.kinds[key[:i+1]]

@@ -106,7 +106,10 @@ type Store interface {
 // its own earlier writes. Values read from the snapshot may be shared with
 // the store and with views, as ReadTx's are: fn must not modify them.
 type Tx interface {
-	Get(key string) (value []byte, found bool, err error)
+	// Get reads one key. A key from the snapshot carries its ModRevision,
+	// as ReadTx.Get reports it; a key the transaction wrote itself carries
+	// 0.
+	Get(key string) (kv KV, found bool, err error)
 	// List reads every key with the prefix, sorted by key. A key from the
 	// snapshot carries its ModRevision, as ReadTx.List reports it; a key
 	// the transaction wrote itself carries 0.

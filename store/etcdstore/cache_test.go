@@ -210,11 +210,11 @@ func TestUpdatesUseCache(t *testing.T) {
 		var got []byte
 		if _, err := r.Update(ctx, func(stx store.Tx) error {
 			cached = stx.(*tx).snap != nil
-			var err error
-			got, _, err = stx.Get("k")
+			kv, _, err := stx.Get("k")
 			if err != nil {
 				return err
 			}
+			got = kv.Value
 			return stx.Put("seen", got)
 		}); err != nil {
 			t.Fatal(err)

@@ -330,34 +330,35 @@ func (t *tx) fail(err error) error {
 	return t.s.wrap("transaction read", err)
 }
 
-func (t *tx) Get(key string) ([]byte, bool, error) {
+func (t *tx) Get(key string) (store.KV, bool, error) {
 	if t.finished {
-		return nil, false, errTxDone
+		return store.KV{}, false, errTxDone
 	}
 	if v, ok := t.writes[key]; ok {
 		if v == nil {
-			return nil, false, nil
+			return store.KV{}, false, nil
 		}
-		return slices.Clone(*v), true, nil
+		return store.KV{Key: key, Value: slices.Clone(*v)}, true, nil
 	}
 	if v, ok := t.under[key]; ok {
+		// Written earlier in the batch: not committed, so no revision.
 		if v == nil {
-			return nil, false, nil
+			return store.KV{}, false, nil
 		}
-		return *v, true, nil
+		return store.KV{Key: key, Value: *v}, true, nil
 	}
 	if t.snap != nil {
-		kv, ok, _ := t.snap.Get(key)
-		return kv.Value, ok, nil
+		return t.snap.Get(key)
 	}
 	resp, err := t.s.getAt(t.ctx, t.s.etcdKey(key), t.rev)
 	if err != nil {
-		return nil, false, t.fail(err)
+		return store.KV{}, false, t.fail(err)
 	}
 	if len(resp.Kvs) == 0 {
-		return nil, false, nil
+		return store.KV{}, false, nil
 	}
-	return resp.Kvs[0].Value, true, nil
+	kv := resp.Kvs[0]
+	return store.KV{Key: key, Value: kv.Value, ModRevision: kv.ModRevision}, true, nil
 }
 
 func (t *tx) List(prefix string) ([]store.KV, error) {

@@ -58,11 +58,11 @@ func TestUpdatesThatWaitCommitTogether(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			revs[i], errs[i] = s.Update(ctx, func(tx store.Tx) error {
-				v, _, err := tx.Get("counter")
+				kv, _, err := tx.Get("counter")
 				if err != nil {
 					return err
 				}
-				c, _ := strconv.Atoi(string(v))
+				c, _ := strconv.Atoi(string(kv.Value))
 				if err := tx.Put("counter", []byte(strconv.Itoa(c+1))); err != nil {
 					return err
 				}

@@ -278,17 +278,17 @@ type tx struct {
 	writes map[string]*[]byte
 }
 
-func (t *tx) Get(key string) ([]byte, bool, error) {
+func (t *tx) Get(key string) (store.KV, bool, error) {
 	if v, ok := t.writes[key]; ok {
 		if v == nil {
-			return nil, false, nil
+			return store.KV{}, false, nil
 		}
-		return append([]byte(nil), *v...), true, nil
+		return store.KV{Key: key, Value: append([]byte(nil), *v...)}, true, nil
 	}
 	// Snapshot values are shared, as store.Tx allows: fn must not
 	// modify them, and the store never does.
 	kv, ok := t.s.data[key]
-	return kv.Value, ok, nil
+	return kv, ok, nil
 }
 
 func (t *tx) List(prefix string) ([]store.KV, error) {

@@ -104,6 +104,11 @@ func BenchUpdate(b *testing.B, s store.Store) {
 	}
 }
 
+// value is a transaction read's value.
+func value(kv store.KV, found bool, err error) ([]byte, bool, error) {
+	return kv.Value, found, err
+}
+
 // BenchUpdateConcurrent measures Updates from clients goroutines at once,
 // each reading and rewriting keys of its own, as concurrent API calls do:
 // b.N Updates in all.
@@ -117,7 +122,7 @@ func BenchUpdateConcurrent(b *testing.B, s store.Store, clients int) {
 			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
 				key := fmt.Sprintf("bench/concurrent/%d/%d", c, i%100)
 				if _, err := s.Update(ctx, func(tx store.Tx) error {
-					v, _, err := tx.Get(key)
+					v, _, err := value(tx.Get(key))
 					if err != nil {
 						return err
 					}
@@ -396,7 +401,7 @@ func testValuesAreCopies(t *testing.T, h Harness) {
 			return err
 		}
 		copy(buf, "CHANGED!") // the caller reuses its buffer
-		v, _, err := tx.Get("k")
+		v, _, err := value(tx.Get("k"))
 		if err != nil {
 			return err
 		}
@@ -419,7 +424,7 @@ func testValuesAreCopies(t *testing.T, h Harness) {
 	wantValue(t, s, "k", "original")
 }
 
-// testUpdateListRevisions checks that a transaction's List reports the
+// testUpdateListRevisions checks that a transaction's List and Get report the
 // revisions a view reports for the keys it did not write, and 0 for those
 // it did: callers reuse what they decoded by key and revision.
 func testUpdateListRevisions(t *testing.T, h Harness) {
@@ -460,6 +465,16 @@ func testUpdateListRevisions(t *testing.T, h Harness) {
 		want := []int64{viewed[0].ModRevision, 0, 0}
 		if len(got) != 3 || got[0].ModRevision != want[0] || got[1].ModRevision != 0 || got[2].ModRevision != 0 {
 			return fmt.Errorf("update listed %+v after writing k/b and k/c, want revisions %v", got, want)
+		}
+		// Get reports revisions as List does.
+		for i, key := range []string{"k/a", "k/b", "k/c"} {
+			kv, ok, err := tx.Get(key)
+			if err != nil {
+				return err
+			}
+			if !ok || kv.Key != key || kv.ModRevision != want[i] || !bytes.Equal(kv.Value, got[i].Value) {
+				return fmt.Errorf("update got %+v, %v for %s, want %+v", kv, ok, key, got[i])
+			}
 		}
 		return nil
 	}); err != nil {
@@ -559,7 +574,7 @@ func testReadYourWrites(t *testing.T, h Harness) {
 	s := h.New(t)
 	put(t, s, kv{"x", "1"}, kv{"y", "1"}, kv{"z", "1"}, kv{"other/q", "1"})
 	check := func(tx store.Tx, key, want string) error {
-		v, ok, err := tx.Get(key)
+		v, ok, err := value(tx.Get(key))
 		switch {
 		case err != nil:
 			return fmt.Errorf("tx.Get(%q): %w", key, err)
@@ -672,7 +687,7 @@ func testReadOnlyUpdate(t *testing.T, h Harness) {
 	r1 := put(t, s, kv{"k/a", "1"})
 	var seen string
 	rev, err := s.Update(ctx, func(tx store.Tx) error {
-		v, _, err := tx.Get("k/a")
+		v, _, err := value(tx.Get("k/a"))
 		seen = string(v)
 		return err
 	})
@@ -897,7 +912,7 @@ func increments(t *testing.T, stores ...store.Store) {
 		wg.Go(func() {
 			for range each {
 				rev, err := s.Update(ctx, func(tx store.Tx) error {
-					v, _, err := tx.Get("counter")
+					v, _, err := value(tx.Get("counter"))
 					if err != nil {
 						return err
 					}
@@ -972,11 +987,11 @@ func snapshots(t *testing.T, s, rs store.Store) {
 				from, to = to, from
 			}
 			_, err := s.Update(ctx, func(tx store.Tx) error {
-				fv, _, err := tx.Get(from)
+				fv, _, err := value(tx.Get(from))
 				if err != nil {
 					return err
 				}
-				tv, _, err := tx.Get(to)
+				tv, _, err := value(tx.Get(to))
 				if err != nil {
 					return err
 				}
@@ -1016,12 +1031,12 @@ func snapshots(t *testing.T, s, rs store.Store) {
 				}
 				var a, b int
 				_, err := rs.Update(ctx, func(tx store.Tx) error {
-					av, _, err := tx.Get("acct/a")
+					av, _, err := value(tx.Get("acct/a"))
 					if err != nil {
 						return err
 					}
 					runtime.Gosched() // let the writer commit between the reads
-					bv, _, err := tx.Get("acct/b")
+					bv, _, err := value(tx.Get("acct/b"))
 					if err != nil {
 						return err
 					}
@@ -1268,7 +1283,7 @@ func testPairRetry(t *testing.T, h Harness) {
 	put(t, a, kv{"k", "1"})
 	var seen []string
 	rev, err := a.Update(context.Background(), func(tx store.Tx) error {
-		v, _, err := tx.Get("k")
+		v, _, err := value(tx.Get("k"))
 		if err != nil {
 			return err
 		}
