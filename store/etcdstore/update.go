@@ -39,9 +39,12 @@ type request struct {
 	fn func(store.Tx) error
 	// lost counts the batches it was in that lost to another transaction.
 	lost int
-	done chan struct{} // closed once rev and err are set
+	done chan struct{} // closed once rev, err and panicked are set
 	rev  int64
 	err  error
+	// panicked holds what fn panicked with, for the Update to panic with
+	// in its caller's goroutine, as if fn had run there.
+	panicked any
 }
 
 func (r *request) finish(rev int64, err error) {
@@ -76,14 +79,16 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (int64, err
 	for {
 		select {
 		case <-r.done:
+			if r.panicked != nil {
+				panic(r.panicked)
+			}
 			return r.rev, r.err
 		case s.turn <- struct{}{}:
 			if ctx.Err() != nil && s.withdraw(r) {
 				<-s.turn
 				return 0, ctx.Err()
 			}
-			s.lead(r)
-			<-s.turn
+			s.leadTurn(r)
 		case <-cancelled:
 			if s.withdraw(r) {
 				return 0, ctx.Err()
@@ -110,6 +115,12 @@ func (s *Store) withdraw(r *request) bool {
 	}
 	s.queue = slices.Delete(s.queue, i, i+1)
 	return true
+}
+
+// leadTurn leads with the turn, and gives it back however lead ends.
+func (s *Store) leadTurn(r *request) {
+	defer func() { <-s.turn }()
+	s.lead(r)
 }
 
 // lead runs the queue in batches, holding the turn, until r has finished.
@@ -188,8 +199,12 @@ func (s *Store) runBatch(ctx context.Context, v view, batch []*request) (ran int
 	)
 	for _, r := range batch {
 		t := &tx{ctx: ctx, s: s, rev: v.rev, snap: v.snap, under: writes, writes: map[string]*[]byte{}}
-		ferr := r.fn(t)
+		ferr, panicked := call(r.fn, t)
 		t.finished = true
+		if r.panicked = panicked; panicked != nil {
+			// Its writes are dropped; the others' stand.
+			ferr = errFnPanicked
+		}
 		switch {
 		case t.err != nil && errors.Is(t.err, rpctypes.ErrCompacted):
 			// The snapshot was compacted away under fn: every function
@@ -259,6 +274,20 @@ func (s *Store) runBatch(ctx context.Context, v view, batch []*request) (ran int
 		}
 	}
 	return ran, false
+}
+
+// errFnPanicked is the outcome of a function that panicked; its Update
+// panics with the value instead of returning it.
+var errFnPanicked = errors.New("etcdstore: the transaction's function panicked")
+
+// call runs fn on t, and returns what it panicked with, if it did.
+func call(fn func(store.Tx) error, t *tx) (err error, panicked any) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = v
+		}
+	}()
+	return fn(t), nil
 }
 
 // view is what a batch reads and what its commit must compare.

@@ -60,6 +60,7 @@ func Run(t *testing.T, h Harness) {
 		{"ReadYourWrites", testReadYourWrites},
 		{"DeleteMissing", testDeleteMissing},
 		{"FnErrorWritesNothing", testFnErrorWritesNothing},
+		{"FnPanic", testFnPanic},
 		{"ReadOnlyUpdate", testReadOnlyUpdate},
 		{"UpdateListRevisions", testUpdateListRevisions},
 		{"View", testView},
@@ -678,6 +679,52 @@ func testFnErrorWritesNothing(t *testing.T, h Harness) {
 	wantValue(t, s, "k/b", "1")
 	wantMissing(t, s, "k/c")
 	quiet(t, s, s.Watch(ctx, "k/", rev), "k/z")
+}
+
+// testFnPanic: a function that panics panics its Update's caller, as if
+// it ran there, writes nothing, and leaves the store working, even when
+// other Updates run at the same time.
+func testFnPanic(t *testing.T, h Harness) {
+	s := h.New(t)
+	ctx := context.Background()
+	const workers = 4
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			key := "ok/" + strconv.Itoa(w)
+			if w == 0 {
+				key = "panicked"
+			}
+			defer func() {
+				got := recover()
+				switch {
+				case w == 0 && got != "boom":
+					t.Errorf("Update whose function panicked with boom: recovered %v", got)
+				case w != 0 && got != nil:
+					t.Errorf("Update %d panicked with %v", w, got)
+				}
+			}()
+			_, err := s.Update(ctx, func(tx store.Tx) error {
+				if err := tx.Put(key, []byte("1")); err != nil {
+					return err
+				}
+				if w == 0 {
+					panic("boom")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Errorf("Update %d: %v", w, err)
+			}
+		})
+	}
+	wg.Wait()
+	wantMissing(t, s, "panicked")
+	for w := 1; w < workers; w++ {
+		wantValue(t, s, "ok/"+strconv.Itoa(w), "1")
+	}
+	put(t, s, kv{"after", "1"})
+	wantValue(t, s, "after", "1")
 }
 
 func testReadOnlyUpdate(t *testing.T, h Harness) {
