@@ -85,16 +85,47 @@ func baseEndpointDNSName(region, serviceID string) string {
 // privateDNSName is set, the service's private DNS name in the private hosted
 // zone AWS associates with the VPC.
 func endpointDNSEntries(region string, ep *VpcEndpoint, zones []string, privateDNSName string) []DNSEntry {
-	zone := vpceHostedZones[region]
-	prefix := ep.ID + "-" + ep.DNSID
-	suffix := "." + ep.ServiceID + "." + region + ".vpce.amazonaws.com"
-	zones = slices.Clone(zones)
-	slices.Sort(zones)
-	zones = slices.Compact(zones)
-	out := make([]DNSEntry, 0, len(zones)+2)
-	out = append(out, DNSEntry{DNSName: prefix + suffix, HostedZoneID: zone})
+	hz := vpceHostedZones[region]
+	if !sortedDistinct(zones) {
+		zones = slices.Compact(slices.Sorted(slices.Values(zones)))
+	}
+	// Every name is <id>-<dnsid>[-<zone>].<service>.<region>.vpce.amazonaws.com:
+	// they are written into one string and sliced out of it, since a long
+	// list describes many endpoints.
+	const tail = ".vpce.amazonaws.com"
+	base := len(ep.ID) + 1 + len(ep.DNSID) + 1 + len(ep.ServiceID) + 1 + len(region) + len(tail)
+	size := base * (len(zones) + 1)
 	for _, z := range zones {
-		out = append(out, DNSEntry{DNSName: prefix + "-" + z + suffix, HostedZoneID: zone})
+		size += 1 + len(z)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	name := func(zone string) {
+		b.WriteString(ep.ID)
+		b.WriteByte('-')
+		b.WriteString(ep.DNSID)
+		if zone != "" {
+			b.WriteByte('-')
+			b.WriteString(zone)
+		}
+		b.WriteByte('.')
+		b.WriteString(ep.ServiceID)
+		b.WriteByte('.')
+		b.WriteString(region)
+		b.WriteString(tail)
+	}
+	name("")
+	for _, z := range zones {
+		name(z)
+	}
+	all := b.String()
+	out := make([]DNSEntry, 0, len(zones)+2)
+	out = append(out, DNSEntry{DNSName: all[:base], HostedZoneID: hz})
+	at := base
+	for _, z := range zones {
+		n := base + 1 + len(z)
+		out = append(out, DNSEntry{DNSName: all[at : at+n], HostedZoneID: hz})
+		at += n
 	}
 	if privateDNSName != "" {
 		out = append(out, DNSEntry{DNSName: privateDNSName, HostedZoneID: privateHostedZoneID(ep.ID)})
@@ -102,14 +133,27 @@ func endpointDNSEntries(region string, ep *VpcEndpoint, zones []string, privateD
 	return out
 }
 
+// sortedDistinct reports whether s is sorted with no element twice.
+func sortedDistinct(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // privateHostedZoneID names the private hosted zone that carries an
 // endpoint's private DNS name. AWS creates one zone per endpoint; privlink
 // derives its ID from the endpoint ID so that it is stable without being
 // stored.
 func privateHostedZoneID(endpointID string) string {
-	sum := sha256.Sum256([]byte("privlink-phz/" + endpointID))
-	enc := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])
-	return "Z" + strings.ToUpper(enc[:20])
+	const salt = "privlink-phz/"
+	var in [64]byte
+	sum := sha256.Sum256(append(append(in[:0], salt...), endpointID...))
+	var enc [52]byte // base32 of 32 bytes, unpadded; its alphabet is upper case
+	base32.StdEncoding.WithPadding(base32.NoPadding).Encode(enc[:], sum[:])
+	return "Z" + string(enc[:20])
 }
 
 // validDNSName reports whether s is a DNS name AWS accepts as an endpoint
