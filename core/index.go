@@ -194,7 +194,7 @@ func reindex(t *txn, key string, v any) error {
 	var was []indexEntry
 	if ok {
 		if was, err = k.entries(t.memo, old); err != nil {
-			return fmt.Errorf("core: decode %s: %w", key, err)
+			return err // names the key
 		}
 	}
 	for _, e := range was {
@@ -351,7 +351,7 @@ func (c *Cloud) EnsureIndexes(ctx context.Context) error {
 				}
 				entries, err := indexedKind(k).entries(t.memo, kv)
 				if err != nil {
-					return fmt.Errorf("core: decode %s: %w", k, err)
+					return err // names the key
 				}
 				if writes > 0 && writes+len(entries) > indexTxnWrites {
 					break
