@@ -91,7 +91,8 @@ func endpointDNSEntries(region string, ep *VpcEndpoint, zones []string, privateD
 	}
 	// Every name is <id>-<dnsid>[-<zone>].<service>.<region>.vpce.amazonaws.com:
 	// they are written into one string and sliced out of it, since a long
-	// list describes many endpoints.
+	// list describes many endpoints. A builder never changes what it has
+	// written, so each slice stays as it was.
 	const tail = ".vpce.amazonaws.com"
 	base := len(ep.ID) + 1 + len(ep.DNSID) + 1 + len(ep.ServiceID) + 1 + len(region) + len(tail)
 	size := base * (len(zones) + 1)
@@ -100,7 +101,8 @@ func endpointDNSEntries(region string, ep *VpcEndpoint, zones []string, privateD
 	}
 	var b strings.Builder
 	b.Grow(size)
-	name := func(zone string) {
+	name := func(zone string) string {
+		start := b.Len()
 		b.WriteString(ep.ID)
 		b.WriteByte('-')
 		b.WriteString(ep.DNSID)
@@ -113,19 +115,12 @@ func endpointDNSEntries(region string, ep *VpcEndpoint, zones []string, privateD
 		b.WriteByte('.')
 		b.WriteString(region)
 		b.WriteString(tail)
+		return b.String()[start:]
 	}
-	name("")
-	for _, z := range zones {
-		name(z)
-	}
-	all := b.String()
 	out := make([]DNSEntry, 0, len(zones)+2)
-	out = append(out, DNSEntry{DNSName: all[:base], HostedZoneID: hz})
-	at := base
+	out = append(out, DNSEntry{DNSName: name(""), HostedZoneID: hz})
 	for _, z := range zones {
-		n := base + 1 + len(z)
-		out = append(out, DNSEntry{DNSName: all[at : at+n], HostedZoneID: hz})
-		at += n
+		out = append(out, DNSEntry{DNSName: name(z), HostedZoneID: hz})
 	}
 	if privateDNSName != "" {
 		out = append(out, DNSEntry{DNSName: privateDNSName, HostedZoneID: privateHostedZoneID(ep.ID)})
