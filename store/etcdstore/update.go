@@ -134,7 +134,9 @@ func (s *Store) lead(r *request) {
 		s.queue = nil
 		s.qmu.Unlock()
 		if len(batch) == 0 {
-			return // r was withdrawn
+			// Cannot happen: while the turn is held, every unfinished
+			// request is queued, r among them.
+			return
 		}
 		if s.isClosed() {
 			for _, q := range batch {
@@ -333,9 +335,11 @@ func (s *Store) cachedView(cs *snapshot) view {
 	return view{snap: cs, rev: cs.rev, guard: clientv3.Compare(clientv3.ModRevision(s.seqKey), "<", cs.rev+1)}
 }
 
-// tx is one attempt's view: reads at rev, writes buffered until commit.
+// tx is what one function of a batch sees: reads at rev, over the
+// writes of the functions before it, and its own writes buffered until
+// the batch commits.
 type tx struct {
-	ctx context.Context // the Update's; Tx methods have none of their own
+	ctx context.Context // the batch's; Tx methods have none of their own
 	s   *Store
 	rev int64
 	// snap serves the reads when the read cache could; nil means etcd
