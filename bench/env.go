@@ -102,7 +102,7 @@ func (e *env) startServer(ctx context.Context, extra ...string) (*server, error)
 			return nil, err
 		}
 		prof := filepath.Join(e.profiles, fmt.Sprintf("server-%d.prof", len(e.servers)+1))
-		extra = append(slices.Clip(extra), "--cpuprofile", prof)
+		extra = append(slices.Clip(extra), "--cpuprofile", prof, "--memprofile", strings.TrimSuffix(prof, ".prof")+".heap")
 		e.log.Info("profiling the server", "profile", prof, "args", extra)
 	}
 	s.cmd = exec.Command(e.bin, append([]string{"server", "--listen", addr, "--data-dir", dir, "--log-level", "warn"}, extra...)...)

@@ -55,7 +55,7 @@ func run() int {
 		sections = flag.String("sections", "dataplane,controlplane,micro",
 			"which sections to run, comma-separated; controlplane's parts one by one: accept, sequence, describe; "+
 				"hops: dataplane's table of what a namespace on the path costs, alone")
-		profile = flag.String("server-profile", "", "write a CPU profile of every privlink server started into this directory")
+		profile = flag.String("server-profile", "", "write a CPU profile of every privlink server started into this directory, and its live heap when it is stopped")
 		verbose = flag.Bool("v", false, "log progress in detail")
 	)
 	flag.Parse()

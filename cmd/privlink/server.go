@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -61,6 +62,7 @@ type serverFlags struct {
 	dnsListen     string
 	dnsListenSet  bool // --dns-listen was given: failing to listen is fatal
 	cpuProfile    string
+	memProfile    string
 	smallSegments bool
 }
 
@@ -97,6 +99,8 @@ func newServerCmd() *cobra.Command {
 	// For profiling the server under a benchmark (bench -server-profile).
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file when the server is told to stop, before it closes anything")
+	_ = fl.MarkHidden("memprofile")
 	return cmd
 }
 
@@ -272,6 +276,11 @@ Try: aws --endpoint-url %s --region %s ec2 describe-availability-zones
 			log.Error("http server stopped", "err", err)
 		}
 	}
+	if f.memProfile != "" {
+		if err := writeHeapProfile(f.memProfile); err != nil {
+			log.Error("heap profile", "err", err)
+		}
+	}
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	_ = srv.Shutdown(shutdownCtx)
@@ -388,6 +397,20 @@ func (l labInstances) LabInstance(ctx context.Context, caller core.Caller, id st
 			"This server runs without a lab (--no-lab): instances have no namespace to run commands in.")
 	}
 	return l.fabric.InstanceNamespace(id), in.State, nil
+}
+
+// writeHeapProfile writes the live heap, as of a collection run now, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return f.Close()
 }
 
 // startCPUProfile profiles the process into path until stop is called.
