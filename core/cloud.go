@@ -85,7 +85,15 @@ type txn struct {
 	tx   store.Tx
 	rx   store.ReadTx
 	memo *memo // the objects views and updates share
+
+	// refs are the objects a view read with getRef, nil where one was not
+	// found: a view's snapshot never changes, so each is read once.
+	refs map[refKey]any
 }
+
+// refKey names an object by its key's prefix and its ID, so that finding it
+// again among a view's refs builds no key.
+type refKey struct{ prefix, id string }
 
 // errReadOnly is what writing in a view returns: a bug in core.
 var errReadOnly = errors.New("core: write in a read-only transaction")
@@ -150,6 +158,30 @@ func get[T any](t *txn, key string) (*T, bool, error) {
 		return nil, false, err
 	}
 	return cloneOf(v), true, nil
+}
+
+// getRef is get of the object at prefix+id for objects that many others
+// refer to, such as subnets and security groups: a view reads each once and
+// then answers from its refs, so describing a thousand endpoints in one
+// subnet reads the subnet once. In an update it is get.
+func getRef[T any](t *txn, prefix, id string) (*T, bool, error) {
+	if t.rx == nil {
+		return get[T](t, prefix+id)
+	}
+	k := refKey{prefix, id}
+	if v, ok := t.refs[k]; ok {
+		p := v.(*T)
+		return p, p != nil, nil
+	}
+	p, ok, err := get[T](t, prefix+id)
+	if err != nil {
+		return nil, false, err
+	}
+	if t.refs == nil {
+		t.refs = make(map[refKey]any)
+	}
+	t.refs[k] = p // nil when not found
+	return p, ok, nil
 }
 
 // list reads every object under prefix, in key order: copies of their own

@@ -566,7 +566,7 @@ func (c *Cloud) describeEndpoint(t *txn, e *VpcEndpoint) (VpcEndpointDescription
 	}
 	private := ""
 	if e.PrivateDNSEnabled {
-		svc, ok, err := get[EndpointService](t, keyEndpointService(e.ServiceID))
+		svc, ok, err := getRef[EndpointService](t, prefixEndpointServices, e.ServiceID)
 		if err != nil {
 			return VpcEndpointDescription{}, err
 		}
@@ -585,7 +585,7 @@ func (c *Cloud) describeEndpoint(t *txn, e *VpcEndpoint) (VpcEndpointDescription
 func (c *Cloud) endpointZones(t *txn, e *VpcEndpoint) ([]string, error) {
 	var zones []string
 	for _, id := range e.SubnetIDs {
-		s, ok, err := get[Subnet](t, keySubnet(id))
+		s, ok, err := getRef[Subnet](t, prefixSubnets, id)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -209,6 +210,71 @@ func TestViewsShareObjects(t *testing.T) {
 	k := tc.memo.kinds[prefixVPCs]
 	if n := len(k.objs); n != 2 {
 		t.Fatalf("after deleting 40 of 42 VPCs and listing them, %d are remembered, want 2", n)
+	}
+}
+
+// countingReads counts a view's reads of each key.
+type countingReads struct {
+	store.ReadTx
+	gets map[string]int
+}
+
+func (c *countingReads) Get(key string) (store.KV, bool, error) {
+	c.gets[key]++
+	return c.ReadTx.Get(key)
+}
+
+// TestGetRefReadsOnce checks that a view reads an object that many others
+// refer to once, found or not, and that an update's getRef gives it a copy
+// of its own.
+func TestGetRefReadsOnce(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, acctA, "10.0.0.0/16")
+	sn := tc.subnet(t, acctA, v.ID, "10.0.1.0/24")
+	reads := &countingReads{gets: map[string]int{}}
+	if _, err := tc.st.View(ctx, func(rx store.ReadTx) error {
+		reads.ReadTx = rx
+		tx := &txn{rx: reads, memo: tc.memo}
+		for range 3 {
+			s, ok, err := getRef[Subnet](tx, prefixSubnets, sn.ID)
+			if err != nil || !ok || s.ID != sn.ID {
+				return fmt.Errorf("getRef of the subnet: %v, %v, %v", s, ok, err)
+			}
+			if s2, ok, err := getRef[Subnet](tx, prefixSubnets, "subnet-0000000000000000f"); err != nil || ok || s2 != nil {
+				return fmt.Errorf("getRef of a missing subnet: %v, %v, %v", s2, ok, err)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for key, n := range reads.gets {
+		if n != 1 {
+			t.Errorf("%s read %d times in one view, want once", key, n)
+		}
+	}
+	if len(reads.gets) != 2 {
+		t.Errorf("reads %v, want the subnet's and the missing one's", reads.gets)
+	}
+
+	// An update's copy is its own: changing it leaves the shared one.
+	tc.plainUpdate(t, func(tx *txn) error {
+		s, ok, err := getRef[Subnet](tx, prefixSubnets, sn.ID)
+		if err != nil || !ok {
+			return fmt.Errorf("getRef in an update: %v, %v", ok, err)
+		}
+		s.AvailabilityZone = "changed"
+		return nil
+	})
+	if err := tc.view(ctx, func(tx *txn) error {
+		s, _, err := getRef[Subnet](tx, prefixSubnets, sn.ID)
+		if err == nil && s.AvailabilityZone == "changed" {
+			err = errors.New("an update's change to its copy reached the shared subnet")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

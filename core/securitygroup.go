@@ -710,7 +710,7 @@ type GroupIdentifier struct {
 func groupIdentifiers(t *txn, ids []string) ([]GroupIdentifier, error) {
 	out := make([]GroupIdentifier, 0, len(ids))
 	for _, id := range ids {
-		g, ok, err := get[SecurityGroup](t, keySecurityGroup(id))
+		g, ok, err := getRef[SecurityGroup](t, prefixSecurityGroups, id)
 		if err != nil {
 			return nil, err
 		}
