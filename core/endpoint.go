@@ -333,14 +333,20 @@ func (c *Cloud) checkEndpointGroups(t *txn, caller Caller, vpcID string, groups 
 // DescribeVpcEndpoints returns the caller's endpoints with the given IDs, or
 // all of them in creation order.
 func (c *Cloud) DescribeVpcEndpoints(ctx context.Context, caller Caller, ids []string) ([]VpcEndpointDescription, error) {
+	return c.AppendVpcEndpointDescriptions(ctx, nil, caller, ids)
+}
+
+// AppendVpcEndpointDescriptions is DescribeVpcEndpoints that appends the
+// descriptions to dst, for callers that reuse its memory.
+func (c *Cloud) AppendVpcEndpointDescriptions(ctx context.Context, dst []VpcEndpointDescription, caller Caller, ids []string) ([]VpcEndpointDescription, error) {
 	for _, id := range ids {
 		if !validID(id, "vpce") {
-			return nil, Errorf(KindInvalid, "InvalidVpcEndpointId.Malformed", "Invalid id: %q (expecting \"vpce-...\")", id)
+			return dst, Errorf(KindInvalid, "InvalidVpcEndpointId.Malformed", "Invalid id: %q (expecting \"vpce-...\")", id)
 		}
 	}
-	var out []VpcEndpointDescription
+	out := dst
 	err := c.view(ctx, func(t *txn) error {
-		out = nil
+		out = dst
 		var eps []*VpcEndpoint
 		if len(ids) > 0 {
 			var missing []string
@@ -366,9 +372,7 @@ func (c *Cloud) DescribeVpcEndpoints(ctx context.Context, caller Caller, ids []s
 			}
 			slices.SortStableFunc(eps, func(a, b *VpcEndpoint) int { return a.CreatedAt.Compare(b.CreatedAt) })
 		}
-		if len(eps) > 0 {
-			out = make([]VpcEndpointDescription, 0, len(eps))
-		}
+		out = slices.Grow(out, len(eps))
 		for _, e := range eps {
 			d, err := c.describeEndpoint(t, e)
 			if err != nil {

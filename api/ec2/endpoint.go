@@ -234,8 +234,12 @@ func (h *Handler) createVpcEndpoint(ctx context.Context, caller core.Caller, in 
 
 // dnsEntries writes DNS entries, whose names all point into one block.
 func dnsEntries(entries []core.DNSEntry) []DnsEntry {
-	out := make([]DnsEntry, len(entries))
-	names := make([]string, 2*len(entries))
+	return fillDNSEntries(make([]DnsEntry, len(entries)), make([]string, 2*len(entries)), entries)
+}
+
+// fillDNSEntries writes entries into out, pointing into names: out is as
+// long as entries and names twice as long.
+func fillDNSEntries(out []DnsEntry, names []string, entries []core.DNSEntry) []DnsEntry {
 	for i, d := range entries {
 		names[2*i], names[2*i+1] = d.DNSName, d.HostedZoneID
 		out[i] = DnsEntry{DnsName: &names[2*i], HostedZoneId: &names[2*i+1]}
@@ -258,7 +262,19 @@ type endpointScalars struct {
 // in EC2's lower camel case (pendingAcceptance), not the SDK's enum
 // spelling.
 func vpcEndpoint(e core.VpcEndpointDescription) VpcEndpoint {
-	v := &endpointScalars{
+	var out VpcEndpoint
+	fillVpcEndpoint(&out, new(endpointScalars), e,
+		make([]DnsEntry, len(e.DNSEntries)), make([]string, 2*len(e.DNSEntries)+2*len(e.Groups)),
+		make([]SecurityGroupIdentifier, len(e.Groups)))
+	return out
+}
+
+// fillVpcEndpoint writes e into out, its scalars into v, its DNS entries
+// into dns (as long as e's), its groups into groups (as long as e's), and
+// the strings those point to into strs (twice as long as both).
+func fillVpcEndpoint(out *VpcEndpoint, v *endpointScalars, e core.VpcEndpointDescription,
+	dns []DnsEntry, strs []string, groups []SecurityGroupIdentifier) {
+	*v = endpointScalars{
 		id: e.ID, typ: e.Type, vpc: e.VpcID, service: e.ServiceName, state: e.State, policy: e.PolicyDocument,
 		ipType: e.IPAddressType, owner: e.OwnerID, private: e.PrivateDNSEnabled, requesterManaged: e.RequesterManaged,
 		created: query.Timestamp{Time: e.CreatedAt}, dnsRecordIPType: "ipv4",
@@ -267,7 +283,8 @@ func vpcEndpoint(e core.VpcEndpointDescription) VpcEndpoint {
 		v.policy = defaultEndpointPolicy
 	}
 	v.dnsOptions.DnsRecordIpType = &v.dnsRecordIPType
-	out := VpcEndpoint{
+	names, groupStrs := strs[:2*len(dns)], strs[2*len(dns):]
+	*out = VpcEndpoint{
 		VpcEndpointId:       &v.id,
 		VpcEndpointType:     &v.typ,
 		VpcId:               &v.vpc,
@@ -276,48 +293,127 @@ func vpcEndpoint(e core.VpcEndpointDescription) VpcEndpoint {
 		PolicyDocument:      &v.policy,
 		RouteTableIds:       []string{},
 		SubnetIds:           nonNil(e.SubnetIDs),
-		Groups:              make([]SecurityGroupIdentifier, len(e.Groups)),
+		Groups:              groups,
 		IpAddressType:       &v.ipType,
 		DnsOptions:          &v.dnsOptions,
 		PrivateDnsEnabled:   &v.private,
 		RequesterManaged:    &v.requesterManaged,
 		NetworkInterfaceIds: nonNil(e.NetworkInterfaceIDs),
-		DnsEntries:          dnsEntries(e.DNSEntries),
+		DnsEntries:          fillDNSEntries(dns, names, e.DNSEntries),
 		Tags:                tagList(e.Tags),
 		OwnerId:             &v.owner,
 	}
 	if !e.CreatedAt.IsZero() {
 		out.CreationTimestamp = &v.created
 	}
-	groups := make([]string, 2*len(e.Groups))
 	for i, g := range e.Groups {
-		groups[2*i], groups[2*i+1] = g.ID, g.Name
-		out.Groups[i] = SecurityGroupIdentifier{GroupId: &groups[2*i]}
+		groupStrs[2*i], groupStrs[2*i+1] = g.ID, g.Name
+		groups[i] = SecurityGroupIdentifier{GroupId: &groupStrs[2*i]}
 		if g.Name != "" {
-			out.Groups[i].GroupName = &groups[2*i+1]
+			groups[i].GroupName = &groupStrs[2*i+1]
 		}
 	}
 	if e.LastErrorCode != "" {
 		out.LastError = &LastError{Code: new(e.LastErrorCode), Message: new(e.LastErrorMessage)}
 	}
-	return out
 }
 
-func (h *Handler) describeVpcEndpoints(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointsRequest) (any, error) {
+// endpointList is the memory of one DescribeVpcEndpoints answer: its
+// result, the endpoints' shapes and everything they point to. Lists are
+// kept between answers (freeEndpointLists) and reused, so a list of
+// hundreds of endpoints does not make that much garbage at every call.
+type endpointList struct {
+	descs   []core.VpcEndpointDescription
+	result  DescribeVpcEndpointsResult
+	eps     []VpcEndpoint
+	scalars []endpointScalars
+	dns     []DnsEntry
+	strs    []string
+	groups  []SecurityGroupIdentifier
+}
+
+// freeEndpointLists holds lists between answers: as many as could be
+// answered at once on a small machine. A channel rather than a sync.Pool,
+// for the reason given at query's freeEncoders: a pool is emptied by the
+// collections that large answers bring.
+var freeEndpointLists = make(chan *endpointList, 4)
+
+// maxKeptEndpoints bounds the lists kept: AWS's largest page.
+const maxKeptEndpoints = 1000
+
+func newEndpointList() *endpointList {
+	select {
+	case l := <-freeEndpointLists:
+		return l
+	default:
+		return new(endpointList)
+	}
+}
+
+// release keeps l for a later answer, its contents cleared so it holds on
+// to nothing the answer named.
+func (l *endpointList) release() {
+	if cap(l.descs) > maxKeptEndpoints || cap(l.eps) > maxKeptEndpoints {
+		return
+	}
+	clear(l.descs)
+	l.result = DescribeVpcEndpointsResult{}
+	clear(l.eps)
+	clear(l.scalars)
+	clear(l.dns)
+	clear(l.strs)
+	clear(l.groups)
+	select {
+	case freeEndpointLists <- l:
+	default:
+	}
+}
+
+// fill writes eps into l's result.
+func (l *endpointList) fill(eps []core.VpcEndpointDescription, next *string) *DescribeVpcEndpointsResult {
+	var dns, groups int
+	for _, e := range eps {
+		dns += len(e.DNSEntries)
+		groups += len(e.Groups)
+	}
+	l.eps = resize(l.eps, len(eps))
+	l.scalars = resize(l.scalars, len(eps))
+	l.dns = resize(l.dns, dns)
+	l.groups = resize(l.groups, groups)
+	l.strs = resize(l.strs, 2*(dns+groups))
+	dnsAt, groupsAt := 0, 0
+	for i, e := range eps {
+		d, g := len(e.DNSEntries), len(e.Groups)
+		strs := l.strs[2*(dnsAt+groupsAt) : 2*(dnsAt+groupsAt+d+g)]
+		fillVpcEndpoint(&l.eps[i], &l.scalars[i], e, l.dns[dnsAt:dnsAt+d], strs, l.groups[groupsAt:groupsAt+g])
+		dnsAt, groupsAt = dnsAt+d, groupsAt+g
+	}
+	l.result = DescribeVpcEndpointsResult{VpcEndpoints: l.eps, NextToken: next}
+	return &l.result
+}
+
+// resize returns s with length n: s itself when it has the room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+func (h *Handler) describeVpcEndpoints(ctx context.Context, caller core.Caller, in *DescribeVpcEndpointsRequest) (any, func(), error) {
 	p, err := newPager("DescribeVpcEndpoints", in.MaxResults, in.NextToken, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	eps, err := h.cloud.DescribeVpcEndpoints(ctx, caller, in.VpcEndpointIds)
+	l := newEndpointList()
+	eps, err := h.cloud.AppendVpcEndpointDescriptions(ctx, l.descs[:0], caller, in.VpcEndpointIds)
+	l.descs = eps
 	if err != nil {
-		return nil, err
+		l.release()
+		return nil, nil, err
 	}
 	eps, next := page(p, eps, func(e core.VpcEndpointDescription) string { return e.ID })
-	out := &DescribeVpcEndpointsResult{VpcEndpoints: make([]VpcEndpoint, len(eps)), NextToken: next}
-	for i, e := range eps {
-		out.VpcEndpoints[i] = vpcEndpoint(e)
-	}
-	return out, nil
+	return l.fill(eps, next), l.release, nil
 }
 
 func (h *Handler) deleteVpcEndpoints(ctx context.Context, caller core.Caller, in *DeleteVpcEndpointsRequest) (any, error) {

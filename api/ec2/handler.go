@@ -35,12 +35,23 @@ type Handler struct {
 
 // action runs one operation: in is the decoded input (a pointer to the
 // generated request struct) and the result is the output to encode, nil for
-// operations that answer only <return>true</return>.
-type action func(ctx context.Context, caller core.Caller, in any) (any, error)
+// operations that answer only <return>true</return>. done, when not nil,
+// is called once the output is written: the output's memory may be reused
+// after it.
+type action func(ctx context.Context, caller core.Caller, in any) (out any, done func(), err error)
 
 // bind adapts a typed operation to an action.
 func bind[I any](f func(ctx context.Context, caller core.Caller, in *I) (any, error)) action {
-	return func(ctx context.Context, caller core.Caller, in any) (any, error) {
+	return func(ctx context.Context, caller core.Caller, in any) (any, func(), error) {
+		out, err := f(ctx, caller, in.(*I))
+		return out, nil, err
+	}
+}
+
+// bindReused adapts a typed operation whose output lives in memory it
+// reuses once the output is written.
+func bindReused[I any](f func(ctx context.Context, caller core.Caller, in *I) (any, func(), error)) action {
+	return func(ctx context.Context, caller core.Caller, in any) (any, func(), error) {
 		return f(ctx, caller, in.(*I))
 	}
 }
@@ -78,7 +89,7 @@ func New(cloud *core.Cloud, log *slog.Logger) *Handler {
 		"DescribeVpcEndpointServicePermissions":    bind(h.describeVpcEndpointServicePermissions),
 		"DescribeVpcEndpointServices":              bind(h.describeVpcEndpointServices),
 		"CreateVpcEndpoint":                        bind(h.createVpcEndpoint),
-		"DescribeVpcEndpoints":                     bind(h.describeVpcEndpoints),
+		"DescribeVpcEndpoints":                     bindReused(h.describeVpcEndpoints),
 		"DeleteVpcEndpoints":                       bind(h.deleteVpcEndpoints),
 		"AcceptVpcEndpointConnections":             bind(h.acceptVpcEndpointConnections),
 		"RejectVpcEndpointConnections":             bind(h.rejectVpcEndpointConnections),
@@ -136,7 +147,10 @@ func (h *Handler) Handle(w http.ResponseWriter, r *api.Request) {
 	if r.HTTP != nil {
 		ctx = r.HTTP.Context()
 	}
-	out, err := run(ctx, r.Caller, in)
+	out, done, err := run(ctx, r.Caller, in)
+	if done != nil {
+		defer done()
+	}
 	if err != nil {
 		h.WriteError(w, r.ID, err)
 		return
