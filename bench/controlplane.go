@@ -339,7 +339,16 @@ func cpAPITable(rep *report, z cpSizes, doSeq, doDesc bool, seq [cpSystems]cpSeq
 		"objects) for about 150 ms on one of the two CPUs; the slow calls are those that meet one. GOGC=200, which "+
 		"the server honours like any Go program, took the server alone's p99 from 9.6 and 9.7 ms to 7.6 and 9.8 on "+
 		"etcd, and from 8.7 and 9.4 to 7.2 and 6.5 on the memory store, in two interleaved A/B runs that day, for "+
-		"a heap up to half as big again; the default is left as Go sets it.",
+		"a heap up to half as big again; the default is left as Go sets it. Later on 2026-12-07: the raw client "+
+		"itself grew a new buffer to the answer's size at every call (about 1 MB of garbage a call in the "+
+		"benchmark's process, whose collections ran on the same two CPUs); with a buffer kept between calls, the "+
+		"time from the first byte of the answer to its last fell from about 1 ms to 0.3 at p50. A view now reads "+
+		"each subnet, group and service it resolves once (a list of 250 endpoints read about 1,000 keys, now about "+
+		"260), and the EC2 handler answers the list from memory it keeps between answers (its result, every "+
+		"endpoint's shapes and the descriptions core appends to): 445 to 177 KB per call (BenchmarkServe). In three "+
+		"interleaved rounds of the describe part alone on etcd, the server alone's p99 was 10.9, 7.4 and 7.7 ms "+
+		"before both, 9.2, 8.4 and 9.6 with the reads alone, and 5.8, 5.6 and 5.5 with both; GOGC=1000 on top gave "+
+		"4.8, 4.4 and 9.2, no better: what the list still allocates is no longer what makes its p99.",
 		p.listBytes, m.listBytes, p.stored))
 	rep.Notes = append(rep.Notes, "What was tried for the filling rate. It used to fall as the store grew (on 2026-12-06, "+
 		"before the change: privlink on etcd from 334 to 101 calls/s between 5,000 and 9,000 endpoints, on the memory store "+
