@@ -20,6 +20,23 @@ import (
 // does in every namespace of privlink's path). direct crosses one router;
 // privlink's kernel path crosses three (the consumer VPC's router, the load
 // balancer node, the provider VPC's router).
+//
+// More columns measure the shapes a faster endpoint path could take, built
+// the same way with two VPCs of the same CIDR: the client in one, the server
+// in the other, the client connecting to an endpoint address that is
+// translated once (DNAT to the server, SNAT to a load balancer address):
+// either by the consumer VPC's router, joined by a veth to the provider VPC's
+// router that only forwards (newNATPair), or inside one namespace that holds
+// both VPCs' routers (newSharedRouter). The shared router also carries a
+// direct path, between two instances of the provider VPC, as the lab's
+// direct path would cross it.
+
+// Column names of the hop table.
+const (
+	colNATPair      = "2 routers, NAT once"
+	colSharedDirect = "shared router, direct"
+	colShared       = "shared router, NAT once"
+)
 
 // hopCounts are the chain lengths measured.
 var hopCounts = []int{1, 2, 3}
@@ -31,36 +48,83 @@ func hopColumn(n int) string {
 	return fmt.Sprintf("%d routers", n)
 }
 
-// hopChain is one chain of namespaces, made by newHopChain and removed by
-// close.
+// hopChain is one path of plain namespaces, made by newHopChain, newNATPair
+// or newSharedRouter and removed by close.
 type hopChain struct {
-	prefix string
-	spaces []string // client, routers…, server
-	server string   // the server's address
+	spaces         []string // every namespace of the path
+	client, server string   // the client's and the server's namespaces
+	dial           string   // the address the client connects to
 }
 
-func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, error) {
-	c := &hopChain{prefix: prefix}
-	c.spaces = append(c.spaces, prefix+"c")
-	for i := range routers {
-		c.spaces = append(c.spaces, fmt.Sprintf("%sr%d", prefix, i+1))
+// add creates the chain's namespaces, named prefix+name. On an error the
+// chain is closed.
+func (c *hopChain) add(ctx context.Context, prefix string, names ...string) error {
+	for _, name := range names {
+		ns := prefix + name
+		if err := runCmd(ctx, "ip", "netns", "add", ns); err != nil {
+			c.close()
+			return err
+		}
+		c.spaces = append(c.spaces, ns)
 	}
-	c.spaces = append(c.spaces, prefix+"s")
-	run := func(args ...string) error {
-		out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, out)
+	return nil
+}
+
+// setUp runs cmds, loads each namespace's nftables ruleset and gives every
+// veth the lab's link settings. On an error the chain is closed.
+func (c *hopChain) setUp(ctx context.Context, cmds [][]string, rulesets map[string]string) error {
+	err := func() error {
+		for _, cmd := range cmds {
+			if err := runCmd(ctx, cmd...); err != nil {
+				return err
+			}
+		}
+		for ns, rules := range rulesets {
+			nft := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "nft", "-f", "-")
+			nft.Stdin = strings.NewReader(rules)
+			if out, err := nft.CombinedOutput(); err != nil {
+				return fmt.Errorf("nft in %s: %w: %s", ns, err, out)
+			}
+		}
+		for _, ns := range c.spaces {
+			// The lab's own link settings, so the chains cost what its
+			// namespaces do.
+			if err := lab.SetBigSegments(ns); err != nil {
+				return err
+			}
 		}
 		return nil
+	}()
+	if err != nil {
+		c.close()
 	}
-	for _, ns := range c.spaces {
-		if err := run("ip", "netns", "add", ns); err != nil {
-			c.close()
-			return nil, err
-		}
+	return err
+}
+
+func runCmd(ctx context.Context, args ...string) error {
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, out)
 	}
+	return nil
+}
+
+// statefulForward is a router's filter: conntrack tracks every flow.
+const statefulForward = "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n" +
+	"\t\tct state established,related accept\n\t\tct state new accept\n\t}\n"
+
+func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, error) {
+	c := &hopChain{}
+	names := []string{"c"}
+	for i := range routers {
+		names = append(names, fmt.Sprintf("r%d", i+1))
+	}
+	if err := c.add(ctx, prefix, append(names, "s")...); err != nil {
+		return nil, err
+	}
+	c.client, c.server = c.spaces[0], c.spaces[len(c.spaces)-1]
 	last := len(c.spaces) - 2 // the link into the server
-	c.server = fmt.Sprintf("10.99.%d.2", last)
+	c.dial = fmt.Sprintf("10.99.%d.2", last)
 	var cmds [][]string
 	for k := 0; k+1 < len(c.spaces); k++ {
 		a, b := c.spaces[k], c.spaces[k+1]
@@ -72,6 +136,7 @@ func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, er
 			[]string{"ip", "-n", a, "link", "set", la, "up"},
 			[]string{"ip", "-n", b, "link", "set", lb, "up"})
 	}
+	rulesets := map[string]string{}
 	for k, ns := range c.spaces {
 		cmds = append(cmds, []string{"ip", "-n", ns, "link", "set", "lo", "up"})
 		if k < last {
@@ -84,32 +149,164 @@ func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, er
 			// A router: forwarding on (this namespace's own setting) and a
 			// stateful filter.
 			cmds = append(cmds, []string{"ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"})
+			rulesets[ns] = "table inet hop {\n" + statefulForward + "}\n"
 		}
 	}
-	for _, cmd := range cmds {
-		if err := run(cmd...); err != nil {
-			c.close()
-			return nil, err
-		}
+	return c, c.setUp(ctx, cmds, rulesets)
+}
+
+// The two VPCs of newNATPair and newSharedRouter: both 10.0.0.0/16, the
+// client and the server both at 10.0.1.4 in their subnets (10.0.1.0/24,
+// gateway .1), and the shared router's second provider instance at hopOther.
+// The client connects to the endpoint address hopEndpoint; the server sees
+// the flow come from the load balancer address hopNode, from a source port
+// in hopNodePorts.
+const (
+	hopInstance  = "10.0.1.4"
+	hopOther     = "10.0.2.4"
+	hopEndpoint  = "10.0.1.6"
+	hopNode      = "10.0.1.9"
+	hopNodePorts = "20000-29999"
+)
+
+// instanceCmds attach the instance namespace inst, at addr in a /24 whose
+// gateway is .1, to the router namespace router with a veth (router side
+// dev, proxy ARP on), as the lab does.
+func instanceCmds(inst, router, dev, addr string) [][]string {
+	gw := addr[:strings.LastIndexByte(addr, '.')] + ".1"
+	return [][]string{
+		{"ip", "link", "add", "eth0", "netns", inst, "type", "veth", "peer", dev, "netns", router},
+		{"ip", "-n", inst, "addr", "add", addr + "/24", "dev", "eth0"},
+		{"ip", "-n", inst, "link", "set", "eth0", "up"},
+		{"ip", "-n", inst, "link", "set", "lo", "up"},
+		{"ip", "-n", inst, "route", "add", "default", "via", gw},
+		{"ip", "-n", router, "link", "set", dev, "up"},
+		{"ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.conf." + dev + ".proxy_arp=1", "net.ipv4.conf." + dev + ".rp_filter=0"},
 	}
-	for _, ns := range c.spaces {
-		// The lab's own link settings, so the chains cost what its
-		// namespaces do.
-		if err := lab.SetBigSegments(ns); err != nil {
-			c.close()
-			return nil, err
-		}
+}
+
+// routerCmds set up a router namespace: forwarding on, no reverse-path
+// filter (its routes differ by mark and interface), lo up.
+func routerCmds(router string) [][]string {
+	return [][]string{
+		{"ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"},
+		{"ip", "-n", router, "link", "set", "lo", "up"},
 	}
-	for _, ns := range c.spaces[1 : len(c.spaces)-1] {
-		nft := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "nft", "-f", "-")
-		nft.Stdin = strings.NewReader("table inet hop {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n" +
-			"\t\tct state established,related accept\n\t\tct state new accept\n\t}\n}\n")
-		if out, err := nft.CombinedOutput(); err != nil {
-			c.close()
-			return nil, fmt.Errorf("nft in %s: %w: %s", ns, err, out)
-		}
+}
+
+// newNATPair builds client → consumer router → provider router → server.
+// The consumer's router translates a new flow to the endpoint straight to the
+// server and the load balancer address (the flow's mark routes it over the
+// link between the routers; its replies come back to the load balancer
+// address, which the provider's router routes over that link); the
+// provider's router only forwards. Every consumer router that translates
+// to one load balancer address needs a range of source ports of its own.
+func newNATPair(ctx context.Context, prefix string) (*hopChain, error) {
+	c := &hopChain{dial: hopEndpoint}
+	if err := c.add(ctx, prefix, "c", "r1", "r2", "s"); err != nil {
+		return nil, err
 	}
-	return c, nil
+	cl, r1, r2, sv := c.spaces[0], c.spaces[1], c.spaces[2], c.spaces[3]
+	c.client, c.server = cl, sv
+	cmds := append(routerCmds(r1), routerCmds(r2)...)
+	cmds = append(cmds, instanceCmds(cl, r1, "vc", hopInstance)...)
+	cmds = append(cmds, instanceCmds(sv, r2, "vs", hopInstance)...)
+	cmds = append(cmds,
+		[]string{"ip", "-n", r1, "route", "add", hopInstance + "/32", "dev", "vc"},
+		[]string{"ip", "-n", r2, "route", "add", hopInstance + "/32", "dev", "vs"},
+		[]string{"ip", "-n", r1, "addr", "add", "10.0.1.1/32", "dev", "lo"},
+		[]string{"ip", "-n", r1, "addr", "add", hopEndpoint + "/32", "dev", "lo"},
+		[]string{"ip", "-n", r2, "addr", "add", "10.0.1.1/32", "dev", "lo"},
+		[]string{"ip", "-n", r1, "route", "add", "blackhole", "default"},
+		[]string{"ip", "-n", r2, "route", "add", "blackhole", "default"},
+		[]string{"ip", "link", "add", "tr", "netns", r1, "type", "veth", "peer", "tr", "netns", r2},
+		[]string{"ip", "-n", r1, "addr", "add", "169.254.0.1/32", "dev", "tr"},
+		[]string{"ip", "-n", r2, "addr", "add", "169.254.0.2/32", "dev", "tr"},
+		[]string{"ip", "-n", r1, "link", "set", "tr", "up"},
+		[]string{"ip", "-n", r2, "link", "set", "tr", "up"},
+		[]string{"ip", "netns", "exec", r1, "sysctl", "-qw", "net.ipv4.conf.tr.rp_filter=0"},
+		[]string{"ip", "netns", "exec", r2, "sysctl", "-qw", "net.ipv4.conf.tr.rp_filter=0"},
+		// Endpoint flows (mark 7) leave the consumer's router over the link.
+		[]string{"ip", "-n", r1, "route", "add", "default", "via", "169.254.0.2", "dev", "tr", "onlink", "table", "7"},
+		[]string{"ip", "-n", r1, "rule", "add", "fwmark", "7", "lookup", "7", "pref", "100"},
+		// Their replies go back to the load balancer address over it.
+		[]string{"ip", "-n", r2, "route", "add", hopNode + "/32", "via", "169.254.0.1", "dev", "tr", "onlink"},
+	)
+	return c, c.setUp(ctx, cmds, map[string]string{
+		r1: "table ip hop {\n" +
+			"\tchain route {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n" +
+			"\t\tct mark 7 ct direction original meta mark set 7\n\t}\n" +
+			"\tchain to-target {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n" +
+			"\t\tip daddr " + hopEndpoint + " tcp dport " + strconv.Itoa(portIperf) + " tcp flags syn / syn,ack ct mark set 7 meta mark set 7 dnat to " + hopInstance + "\n\t}\n" +
+			"\tchain from-node {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n" +
+			"\t\tct mark 7 meta l4proto tcp snat to " + hopNode + ":" + hopNodePorts + "\n\t}\n" +
+			statefulForward + "}\n",
+		r2: "table inet hop {\n" + statefulForward + "}\n",
+	})
+}
+
+// newSharedRouter builds client → one router namespace holding both VPCs →
+// server (nat), and beside it a direct path from another instance of the
+// server's VPC, at 10.0.2.4 in another subnet, to the server (direct). The
+// two share their namespaces, which nat owns. Each VPC has a routing table, chosen by the interface a packet
+// came in on (an ip rule per interface here) or, for endpoint flows, by the
+// flow's mark (original direction: the provider's table; replies: the
+// consumer's), and a conntrack zone of its own, so the same addresses in
+// both VPCs never meet. An endpoint flow's entry takes the consumer's zone
+// in its original direction only: its replies, sent by the server to the
+// load balancer address and a port of hopNodePorts, are looked up in the
+// default zone, where the source NAT made their tuple unique. Endpoint and
+// load balancer addresses are local routes in their VPC's table, so the
+// router answers ARP for them on that VPC's interfaces only.
+func newSharedRouter(ctx context.Context, prefix string) (direct, nat *hopChain, err error) {
+	c := &hopChain{dial: hopEndpoint}
+	if err := c.add(ctx, prefix, "c", "r", "s", "p"); err != nil {
+		return nil, nil, err
+	}
+	cl, r, sv, pr := c.spaces[0], c.spaces[1], c.spaces[2], c.spaces[3]
+	c.client, c.server = cl, sv
+	direct = &hopChain{client: pr, server: sv, dial: hopInstance}
+	cmds := routerCmds(r)
+	cmds = append(cmds, instanceCmds(cl, r, "vc", hopInstance)...)
+	cmds = append(cmds, instanceCmds(sv, r, "vs", hopInstance)...)
+	cmds = append(cmds, instanceCmds(pr, r, "vp", hopOther)...)
+	cmds = append(cmds,
+		// The gateways, in both VPCs.
+		[]string{"ip", "-n", r, "addr", "add", "10.0.1.1/32", "dev", "lo"},
+		[]string{"ip", "-n", r, "addr", "add", "10.0.2.1/32", "dev", "lo"},
+		// Table 100: the provider VPC; 101: the consumer VPC.
+		[]string{"ip", "-n", r, "route", "add", hopInstance + "/32", "dev", "vs", "table", "100"},
+		[]string{"ip", "-n", r, "route", "add", hopOther + "/32", "dev", "vp", "table", "100"},
+		[]string{"ip", "-n", r, "route", "add", "local", hopNode + "/32", "dev", "lo", "table", "100"},
+		[]string{"ip", "-n", r, "route", "add", "blackhole", "default", "table", "100"},
+		[]string{"ip", "-n", r, "route", "add", hopInstance + "/32", "dev", "vc", "table", "101"},
+		[]string{"ip", "-n", r, "route", "add", "local", hopEndpoint + "/32", "dev", "lo", "table", "101"},
+		[]string{"ip", "-n", r, "route", "add", "blackhole", "default", "table", "101"},
+		[]string{"ip", "-n", r, "rule", "add", "fwmark", "100", "lookup", "100", "pref", "100"},
+		[]string{"ip", "-n", r, "rule", "add", "fwmark", "101", "lookup", "101", "pref", "101"},
+		[]string{"ip", "-n", r, "rule", "add", "iif", "vs", "lookup", "100", "pref", "200"},
+		[]string{"ip", "-n", r, "rule", "add", "iif", "vp", "lookup", "100", "pref", "200"},
+		[]string{"ip", "-n", r, "rule", "add", "iif", "vc", "lookup", "101", "pref", "201"},
+	)
+	port := strconv.Itoa(portIperf)
+	err = c.setUp(ctx, cmds, map[string]string{r: "table ip hop {\n" +
+		"\tchain zone {\n\t\ttype filter hook prerouting priority raw; policy accept;\n" +
+		"\t\tiifname \"vc\" ip daddr " + hopEndpoint + " tcp dport " + port + " ct original zone set 2 return\n" +
+		"\t\tiifname \"vc\" ct zone set 2\n" +
+		"\t\tiifname \"vs\" ip daddr " + hopNode + " tcp dport " + hopNodePorts + " return\n" +
+		"\t\tiifname { \"vs\", \"vp\" } ct zone set 1\n\t}\n" +
+		"\tchain route {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n" +
+		"\t\tct mark 1 ct direction original meta mark set 100\n" +
+		"\t\tct mark 1 ct direction reply meta mark set 101\n\t}\n" +
+		"\tchain to-target {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n" +
+		"\t\tiifname \"vc\" ip daddr " + hopEndpoint + " tcp dport " + port + " tcp flags syn / syn,ack ct mark set 1 meta mark set 100 dnat to " + hopInstance + "\n\t}\n" +
+		"\tchain from-node {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n" +
+		"\t\tct mark 1 oifname \"vs\" meta l4proto tcp snat to " + hopNode + ":" + hopNodePorts + "\n\t}\n" +
+		statefulForward + "}\n"})
+	if err != nil {
+		return nil, nil, err
+	}
+	return direct, c, nil
 }
 
 // close deletes the chain's namespaces, and with them its veths.
@@ -122,7 +319,7 @@ func (c *hopChain) close() {
 // iperf runs one iperf3 test from the client to the server through the
 // chain and returns its received throughput in Gbit/s.
 func (c *hopChain) iperf(ctx context.Context, secs string, streams int) (float64, error) {
-	srv := exec.CommandContext(ctx, "ip", "netns", "exec", c.spaces[len(c.spaces)-1], "iperf3", "-s", "-1", "-p", strconv.Itoa(portIperf))
+	srv := exec.CommandContext(ctx, "ip", "netns", "exec", c.server, "iperf3", "-s", "-1", "-p", strconv.Itoa(portIperf))
 	var srvOut bytes.Buffer
 	srv.Stdout, srv.Stderr = &srvOut, &srvOut
 	if err := srv.Start(); err != nil {
@@ -133,7 +330,7 @@ func (c *hopChain) iperf(ctx context.Context, secs string, streams int) (float64
 		_ = srv.Wait()
 	}()
 	res, err := runIperf(ctx, func() ([]byte, error) {
-		return exec.CommandContext(ctx, "ip", "netns", "exec", c.spaces[0], "iperf3", "-c", c.server, "-p", strconv.Itoa(portIperf),
+		return exec.CommandContext(ctx, "ip", "netns", "exec", c.client, "iperf3", "-c", c.dial, "-p", strconv.Itoa(portIperf),
 			"-t", secs, "-P", strconv.Itoa(streams), "-J").Output()
 	})
 	if err != nil {
@@ -142,7 +339,7 @@ func (c *hopChain) iperf(ctx context.Context, secs string, streams int) (float64
 	return res.BitsPerSecond / 1e9, nil
 }
 
-// hopCost adds the hop table: iperf3 through each chain, rounds
+// hopCost adds the hop table: iperf3 through each path, rounds
 // interleaved, the median kept.
 func hopCost(ctx context.Context, e *env, rep *report) error {
 	secs, rounds := "5", 3
@@ -150,7 +347,7 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 		secs, rounds = "1", 1
 	}
 	prefix := fmt.Sprintf("plbh%d-", os.Getpid()%100000)
-	chains := map[int]*hopChain{}
+	chains := map[string]*hopChain{}
 	defer func() {
 		for _, c := range chains {
 			c.close()
@@ -161,79 +358,98 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 		if err != nil {
 			return fmt.Errorf("hop chain of %d: %w", n, err)
 		}
-		chains[n] = c
+		chains[hopColumn(n)] = c
 	}
-	var cols []string
-	var ratios [][2]string
-	for _, n := range hopCounts {
-		cols = append(cols, hopColumn(n))
-		if n > 1 {
-			ratios = append(ratios, [2]string{hopColumn(n), hopColumn(1)})
-		}
+	c, err := newNATPair(ctx, prefix+"n")
+	if err != nil {
+		return fmt.Errorf("hop path %q: %w", colNATPair, err)
 	}
+	chains[colNATPair] = c
+	direct, nat, err := newSharedRouter(ctx, prefix+"s")
+	if err != nil {
+		return fmt.Errorf("hop path %q: %w", colShared, err)
+	}
+	chains[colSharedDirect], chains[colShared] = direct, nat
+	cols := []string{hopColumn(1), hopColumn(2), hopColumn(3), colNATPair, colSharedDirect, colShared}
+	ratios := [][2]string{{hopColumn(2), hopColumn(1)}, {hopColumn(3), hopColumn(1)}, {colNATPair, hopColumn(1)},
+		{colShared, colSharedDirect}}
 	t := rep.table(&table{
 		Title: "What a namespace on the path costs",
 		Intro: "Plain namespaces, no privlink: a client and a server joined through a chain of router namespaces by veth pairs, " +
 			"each router forwarding with a stateful nftables filter, so conntrack tracks every flow in each, as in every namespace " +
 			"of privlink's path. direct above crosses 1 router; privlink's kernel path crosses 3 (the consumer VPC's router, the " +
-			"load balancer node's namespace, the provider VPC's router). iperf3 as above; the median of " + strconv.Itoa(rounds) +
-			" interleaved rounds of " + secs + " s.",
+			"load balancer node's namespace, the provider VPC's router) and translates each flow twice. The last columns are " +
+			"the shapes a path as fast as direct's could take, each between two VPCs of the same CIDR, the client connecting to " +
+			"an endpoint address translated once (to the server, from a load balancer address): by the consumer VPC's router, " +
+			"joined to the provider VPC's router, which only forwards (" + colNATPair + "); or in one namespace holding both " +
+			"VPCs' routers, told apart by routing tables and conntrack zones (" + colShared + "), beside the direct path " +
+			"between two instances of one VPC through that namespace (" + colSharedDirect + "). iperf3 as above; the median of " +
+			strconv.Itoa(rounds) + " interleaved rounds of " + secs + " s.",
 		Columns: cols,
 		Ratios:  ratios,
 	})
 	var four map[string]float64 // the last row's: four streams
 	for _, streams := range []int{1, 4} {
 		r := t.add(&row{Metric: fmt.Sprintf("%d stream(s)", streams), Unit: "Gbit/s", Higher: true})
-		runs := map[int][]float64{}
+		runs := map[string][]float64{}
 		for range rounds {
-			for _, n := range hopCounts {
-				g, err := chains[n].iperf(ctx, secs, streams)
+			for _, col := range cols {
+				g, err := chains[col].iperf(ctx, secs, streams)
 				if err != nil {
-					return err
+					return fmt.Errorf("iperf3 through %s: %w", col, err)
 				}
-				runs[n] = append(runs[n], g)
-				e.log.Info("iperf3", "routers", n, "streams", streams, "Gbit/s", fmt.Sprintf("%.2f", g))
+				runs[col] = append(runs[col], g)
+				e.log.Info("iperf3", "path", col, "streams", streams, "Gbit/s", fmt.Sprintf("%.2f", g))
 			}
 		}
-		for _, n := range hopCounts {
-			r.Values[hopColumn(n)] = median(runs[n])
+		for _, col := range cols {
+			r.Values[col] = median(runs[col])
 		}
 		four = r.Values
 	}
 	one := four[hopColumn(1)]
-	rep.Notes = append(rep.Notes, fmt.Sprintf("What the hop table says about throughput. iperf3 runs each end in one "+
-		"thread, and the kernel carries a packet through every namespace of its path in the softirq of the CPU that sent "+
-		"it, so the sending CPU is the limit: each namespace crossed (a veth, a routing decision, a conntrack lookup and the "+
-		"filter) adds to that CPU's work, while the other CPU is partly idle (13-15%% of a system-wide perf profile of four "+
-		"streams, on both paths). In this run 2 routers kept %.2f× and 3 routers %.2f× of one router's four-stream "+
-		"throughput. privlink's kernel path crosses three namespaces and also translates each flow twice, which is why its "+
-		"ratio to direct sits at or below the 3-router chain's. "+
-		"What was tried, by hand on 2026-12-06 in a lab built through the API (medians of 5 to 7 interleaved rounds of "+
-		"4 s, four streams): "+
-		"segments of up to 512 KiB on every veth (BIG TCP, now the lab's setting) raised direct from 25.9 to 34.9 Gbit/s "+
-		"and privlink from 15.5 to 21.6, the ratio only from 0.65 to 0.67; "+
-		"the consumer VPC's router joined straight to the provider VPC's router, translating to the target there, without "+
-		"the load balancer node's namespace on the path, raised the ratio by about 0.05 (0.64 to 0.70), not enough on its "+
-		"own for the work it takes (the node's metrics, resets and flow sweeps would move into the provider's router); "+
-		"spreading the forwarding over both CPUs with RPS on every veth cost direct more than it gave privlink; threaded "+
-		"NAPI (GRO on) on every veth gave ratios of 0.72 to 0.85 in three sets of rounds, for two kernel threads per veth, "+
-		"and on the transit links alone nothing (0.62). Not available in this kernel: nftables flowtables (a fast path "+
-		"past the forward hook for established flows) and VRFs (CONFIG_NET_VRF is not set). "+
-		"Where privlink's share goes, measured by hand on 2026-12-06 beside a lab built through the API (plain namespaces "+
-		"built by hand as the chains above, medians of 6 interleaved rounds of 4 s, four streams): a chain of three routers "+
-		"kept 0.89× of direct and privlink 0.88× of that chain; one router that translates each flow (DNAT and SNAT, "+
-		"like privlink's) kept 0.95× of one that only forwards. So each namespace on the path costs about 5%%, each "+
-		"translation about as much, and privlink's path has two namespaces and two translations more than direct's. "+
-		"Deleting privlink's counter tables (privlink-metrics) from the path moved privlink within the noise: on this "+
-		"shared machine the rounds of one path spread over ±20%%. A path as fast as direct's crosses no more namespaces and "+
-		"translates once. In one namespace holding every VPC's router (a routing table and an ip rule per VPC, a "+
-		"conntrack zone per VPC, the resolver told apart by interface), a translated flow belongs to two VPCs, but "+
-		"conntrack gives an entry one zone, which may apply to one direction only: its replies would be tracked in the "+
-		"default zone, told apart by the load balancer addresses they go to, and routed by the flow's mark (an ip rule "+
-		"on the connmark). With two namespaces (the consumer's router translating straight to the target, the provider's "+
-		"router forwarding: 0.95 × 0.95 by the figures above), every consumer VPC's router would pick source ports for "+
-		"the same load balancer address, so each needs a port range of its own. Either is a redesign of the lab fabric "+
-		"across several sessions, recorded here and not started.",
-		four[hopColumn(2)]/one, four[hopColumn(3)]/one))
+	rep.Notes = append(rep.Notes, fmt.Sprintf(hopNote, four[hopColumn(2)]/one, four[hopColumn(3)]/one, four[colNATPair]/one,
+		four[colShared]/four[colSharedDirect], four[colSharedDirect]/one))
 	return nil
 }
+
+// hopNote is the hop table's note. Its verbs take four-stream ratios: 2
+// routers, 3 routers and colNATPair to one router, colShared to
+// colSharedDirect, and colSharedDirect to one router.
+const hopNote = "What the hop table says about throughput. iperf3 runs each end in one " +
+	"thread, and the kernel carries a packet through every namespace of its path in the softirq of the CPU that sent " +
+	"it, so the sending CPU is the limit: each namespace crossed (a veth, a routing decision, a conntrack lookup and the " +
+	"filter) adds to that CPU's work, while the other CPU is partly idle (13-15%% of a system-wide perf profile of four " +
+	"streams, on both paths). In this run 2 routers kept %.2f× and 3 routers %.2f× of one router's four-stream " +
+	"throughput. privlink's kernel path crosses three namespaces and also translates each flow twice, which is why its " +
+	"ratio to direct sits at or below the 3-router chain's. " +
+	"What was tried, by hand on 2026-12-06 in a lab built through the API (medians of 5 to 7 interleaved rounds of " +
+	"4 s, four streams): " +
+	"segments of up to 512 KiB on every veth (BIG TCP, now the lab's setting) raised direct from 25.9 to 34.9 Gbit/s " +
+	"and privlink from 15.5 to 21.6, the ratio only from 0.65 to 0.67; " +
+	"the consumer VPC's router joined straight to the provider VPC's router, translating to the target there, without " +
+	"the load balancer node's namespace on the path, raised the ratio by about 0.05 (0.64 to 0.70), not enough on its " +
+	"own for the work it takes (the node's metrics, resets and flow sweeps would move into the provider's router); " +
+	"spreading the forwarding over both CPUs with RPS on every veth cost direct more than it gave privlink; threaded " +
+	"NAPI (GRO on) on every veth gave ratios of 0.72 to 0.85 in three sets of rounds, for two kernel threads per veth, " +
+	"and on the transit links alone nothing (0.62); tried again on 2026-12-07 in a lab built through the API (GRO on " +
+	"every veth, with threaded NAPI in 4 rounds and without in 3, each interleaved with rounds of neither): neither path " +
+	"got faster, the ratio 0.58-0.80 either way. Not available in this kernel: nftables flowtables (a fast path " +
+	"past the forward hook for established flows) and VRFs (CONFIG_NET_VRF is not set). " +
+	"Where privlink's share goes, measured by hand on 2026-12-06 beside a lab built through the API (plain namespaces " +
+	"built by hand as the chains above, medians of 6 interleaved rounds of 4 s, four streams): a chain of three routers " +
+	"kept 0.89× of direct and privlink 0.88× of that chain; one router that translates each flow (DNAT and SNAT, " +
+	"like privlink's) kept 0.95× of one that only forwards. So each namespace on the path costs about 5%%, each " +
+	"translation about as much, and privlink's path has two namespaces and two translations more than direct's. " +
+	"Deleting privlink's counter tables (privlink-metrics) from the path moved privlink within the noise: on this " +
+	"shared machine the rounds of one path spread over ±20%%. " +
+	"A path as fast as direct's crosses no more namespaces and translates once: the last columns measure the two " +
+	"shapes that could, built by hand as the chains are. In this run \"" + colNATPair + "\" kept %.2f× of one " +
+	"router's four-stream throughput, and \"" + colShared + "\" %.2f× of \"" + colSharedDirect + "\" (which kept " +
+	"%.2f× of one router: the routing tables, marks and zones that keep two VPCs apart in one namespace cost every " +
+	"path there, the direct one too). On 2026-12-07 the same two shapes, built by hand beside a lab made through the " +
+	"API (six interleaved rounds of 4 s, four streams, a stateful filter in every router), kept medians of 0.80× (two " +
+	"routers) and 0.90× (shared router) of the lab's direct path, where privlink kept 0.68×; the shared router's " +
+	"endpoint path kept 0.94× of its own direct path. Only the shared router meets the target, and it changes what " +
+	"isolates one VPC from another (routing tables, conntrack zones and marks in one namespace, instead of a namespace " +
+	"each): docs/fabric.md is the plan, not started."
