@@ -248,16 +248,21 @@ func newNATPair(ctx context.Context, prefix string) (*hopChain, error) {
 // newSharedRouter builds client → one router namespace holding both VPCs →
 // server (nat), and beside it a direct path from another instance of the
 // server's VPC, at 10.0.2.4 in another subnet, to the server (direct). The
-// two share their namespaces, which nat owns. Each VPC has a routing table, chosen by the interface a packet
-// came in on (an ip rule per interface here) or, for endpoint flows, by the
-// flow's mark (original direction: the provider's table; replies: the
-// consumer's), and a conntrack zone of its own, so the same addresses in
-// both VPCs never meet. An endpoint flow's entry takes the consumer's zone
-// in its original direction only: its replies, sent by the server to the
-// load balancer address and a port of hopNodePorts, are looked up in the
-// default zone, where the source NAT made their tuple unique. Endpoint and
-// load balancer addresses are local routes in their VPC's table, so the
-// router answers ARP for them on that VPC's interfaces only.
+// two share their namespaces, which nat owns.
+//
+// Each VPC has a routing table and a conntrack zone of its own, so the same
+// addresses in both VPCs never meet. A packet's table is chosen by its mark,
+// one ip rule per VPC: the mark comes from a map of the interface it came in
+// on (for ARP too, so proxy ARP looks in the right table), and an endpoint
+// flow's own mark overrides it (original direction: the provider's table;
+// replies: the consumer's). No ip rule names an interface: the kernel walks
+// the rules for every packet, and one per interface costs in proportion to
+// the instances (docs/fabric.md). An endpoint flow's entry takes the
+// consumer's zone in its original direction only: its replies, sent by the
+// server to the load balancer address and a port of hopNodePorts, are looked
+// up in the default zone, where the source NAT made their tuple unique.
+// Endpoint and load balancer addresses are local routes in their VPC's
+// table, so the router answers ARP for them on that VPC's interfaces only.
 func newSharedRouter(ctx context.Context, prefix string) (direct, nat *hopChain, err error) {
 	c := &hopChain{dial: hopEndpoint}
 	if err := c.add(ctx, prefix, "c", "r", "s", "p"); err != nil {
@@ -284,12 +289,15 @@ func newSharedRouter(ctx context.Context, prefix string) (direct, nat *hopChain,
 		[]string{"ip", "-n", r, "route", "add", "blackhole", "default", "table", "101"},
 		[]string{"ip", "-n", r, "rule", "add", "fwmark", "100", "lookup", "100", "pref", "100"},
 		[]string{"ip", "-n", r, "rule", "add", "fwmark", "101", "lookup", "101", "pref", "101"},
-		[]string{"ip", "-n", r, "rule", "add", "iif", "vs", "lookup", "100", "pref", "200"},
-		[]string{"ip", "-n", r, "rule", "add", "iif", "vp", "lookup", "100", "pref", "200"},
-		[]string{"ip", "-n", r, "rule", "add", "iif", "vc", "lookup", "101", "pref", "201"},
 	)
 	port := strconv.Itoa(portIperf)
-	err = c.setUp(ctx, cmds, map[string]string{r: "table ip hop {\n" +
+	vpcOf := "iifname map { \"vc\" : 101, \"vs\" : 100, \"vp\" : 100 }"
+	err = c.setUp(ctx, cmds, map[string]string{r: "table arp hop {\n" +
+		"\tchain vpc {\n\t\ttype filter hook input priority filter; policy accept;\n" +
+		"\t\tmeta mark set " + vpcOf + "\n\t}\n}\n" +
+		"table ip hop {\n" +
+		"\tchain vpc {\n\t\ttype filter hook prerouting priority mangle - 10; policy accept;\n" +
+		"\t\tmeta mark set " + vpcOf + "\n\t}\n" +
 		"\tchain zone {\n\t\ttype filter hook prerouting priority raw; policy accept;\n" +
 		"\t\tiifname \"vc\" ip daddr " + hopEndpoint + " tcp dport " + port + " ct original zone set 2 return\n" +
 		"\t\tiifname \"vc\" ct zone set 2\n" +
