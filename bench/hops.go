@@ -186,7 +186,7 @@ func instanceCmds(inst, router, dev, addr string) [][]string {
 }
 
 // routerCmds set up a router namespace: forwarding on, no reverse-path
-// filter (its routes differ by mark and interface), lo up.
+// filter (which table routes a packet depends on its mark), lo up.
 func routerCmds(router string) [][]string {
 	return [][]string{
 		{"ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"},
