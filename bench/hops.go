@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -314,7 +315,63 @@ func newSharedRouter(ctx context.Context, prefix string) (direct, nat *hopChain,
 	if err != nil {
 		return nil, nil, err
 	}
+	// The recipe keeps the VPCs apart: the consumer's client cannot reach
+	// the provider's other instance, nor that instance the endpoint address
+	// (which, leaked, the router itself would answer).
+	for _, probe := range [][3]string{{cl, hopOther, pr}, {pr, hopEndpoint, r}} {
+		if err := unreachable(ctx, probe[0], probe[1], probe[2]); err != nil {
+			c.close()
+			return nil, nil, fmt.Errorf("shared router: %w", err)
+		}
+	}
 	return direct, c, nil
+}
+
+// unreachable checks that a TCP connection from the namespace from to addr
+// times out and that no segment of it reaches the namespace to, which holds
+// addr if anything does: an answer may be lost on its way back, since the
+// two VPCs share addresses.
+func unreachable(ctx context.Context, from, addr, to string) error {
+	before, err := tcpInSegs(ctx, to)
+	if err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", from, "nc", "-z", "-v", "-w", "1", addr, strconv.Itoa(portIperf)).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "timed out") {
+		return fmt.Errorf("%s reached %s: %s", from, addr, bytes.TrimSpace(out))
+	}
+	after, err := tcpInSegs(ctx, to)
+	if err != nil {
+		return err
+	}
+	if after != before {
+		return fmt.Errorf("%s reached %s: %d TCP segments arrived in %s", from, addr, after-before, to)
+	}
+	return nil
+}
+
+// tcpInSegs returns the TCP segments the namespace ns has received
+// (InSegs of /proc/net/snmp).
+func tcpInSegs(ctx context.Context, ns string) (int64, error) {
+	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "cat", "/proc/net/snmp").Output()
+	if err != nil {
+		return 0, fmt.Errorf("/proc/net/snmp of %s: %w", ns, err)
+	}
+	var names []string
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] != "Tcp:" {
+			continue
+		}
+		if names == nil {
+			names = fields
+			continue
+		}
+		if i := slices.Index(names, "InSegs"); i > 0 && i < len(fields) {
+			return strconv.ParseInt(fields[i], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/net/snmp of %s: no Tcp InSegs", ns)
 }
 
 // close deletes the chain's namespaces, and with them its veths.
