@@ -139,18 +139,18 @@ func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, er
 	}
 	rulesets := map[string]string{}
 	for k, ns := range c.spaces {
-		cmds = append(cmds, []string{"ip", "-n", ns, "link", "set", "lo", "up"})
+		if k > 0 && k+1 < len(c.spaces) {
+			// A router: forwarding on and a stateful filter.
+			cmds = append(cmds, routerCmds(ns)...)
+			rulesets[ns] = "table inet hop {\n" + statefulForward + "}\n"
+		} else {
+			cmds = append(cmds, []string{"ip", "-n", ns, "link", "set", "lo", "up"})
+		}
 		if k < last {
 			cmds = append(cmds, []string{"ip", "-n", ns, "route", "add", fmt.Sprintf("10.99.%d.0/24", last), "via", fmt.Sprintf("10.99.%d.2", k)})
 		}
 		if k > 1 {
 			cmds = append(cmds, []string{"ip", "-n", ns, "route", "add", "10.99.0.0/24", "via", fmt.Sprintf("10.99.%d.1", k-1)})
-		}
-		if k > 0 && k+1 < len(c.spaces) {
-			// A router: forwarding on (this namespace's own setting) and a
-			// stateful filter.
-			cmds = append(cmds, []string{"ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"})
-			rulesets[ns] = "table inet hop {\n" + statefulForward + "}\n"
 		}
 	}
 	return c, c.setUp(ctx, cmds, rulesets)
@@ -182,12 +182,13 @@ func instanceCmds(inst, router, dev, addr string) [][]string {
 		{"ip", "-n", inst, "link", "set", "lo", "up"},
 		{"ip", "-n", inst, "route", "add", "default", "via", gw},
 		{"ip", "-n", router, "link", "set", dev, "up"},
-		{"ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.conf." + dev + ".proxy_arp=1", "net.ipv4.conf." + dev + ".rp_filter=0"},
+		{"ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.conf." + dev + ".proxy_arp=1"},
 	}
 }
 
 // routerCmds set up a router namespace: forwarding on, no reverse-path
-// filter (which table routes a packet depends on its mark), lo up.
+// filter (which table routes a packet depends on its mark; links made after
+// these commands take the default), lo up.
 func routerCmds(router string) [][]string {
 	return [][]string{
 		{"ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"},
@@ -225,8 +226,6 @@ func newNATPair(ctx context.Context, prefix string) (*hopChain, error) {
 		[]string{"ip", "-n", r2, "addr", "add", "169.254.0.2/32", "dev", "tr"},
 		[]string{"ip", "-n", r1, "link", "set", "tr", "up"},
 		[]string{"ip", "-n", r2, "link", "set", "tr", "up"},
-		[]string{"ip", "netns", "exec", r1, "sysctl", "-qw", "net.ipv4.conf.tr.rp_filter=0"},
-		[]string{"ip", "netns", "exec", r2, "sysctl", "-qw", "net.ipv4.conf.tr.rp_filter=0"},
 		// Endpoint flows (mark 7) leave the consumer's router over the link.
 		[]string{"ip", "-n", r1, "route", "add", "default", "via", "169.254.0.2", "dev", "tr", "onlink", "table", "7"},
 		[]string{"ip", "-n", r1, "rule", "add", "fwmark", "7", "lookup", "7", "pref", "100"},
