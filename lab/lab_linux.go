@@ -51,7 +51,7 @@ type Lab struct {
 	swept map[string]string
 	// transit hands out transit link addresses, kept in the state
 	// directory so that they survive restarts.
-	transit *transitAddrs
+	transit *pool[netip.Addr]
 	// rebuilt names the nodes whose namespaces this Apply (re)built or, after
 	// Forget, checked again: their transit ends, NAT and counters are
 	// checked again too.
