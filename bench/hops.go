@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/privlink/privlink/lab"
+	"github.com/privlink/privlink/netns"
 )
 
 // The hop table measures what one more namespace on a path costs, apart
@@ -331,7 +331,7 @@ func newSharedRouter(ctx context.Context, prefix string) (direct, nat *hopChain,
 // addr if anything does: an answer may be lost on its way back, since the
 // two VPCs share addresses.
 func unreachable(ctx context.Context, from, addr, to string) error {
-	before, err := tcpInSegs(ctx, to)
+	before, err := tcpInSegs(to)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func unreachable(ctx context.Context, from, addr, to string) error {
 	if err == nil || !strings.Contains(string(out), "timed out") {
 		return fmt.Errorf("%s reached %s: %s", from, addr, bytes.TrimSpace(out))
 	}
-	after, err := tcpInSegs(ctx, to)
+	after, err := tcpInSegs(to)
 	if err != nil {
 		return err
 	}
@@ -349,28 +349,14 @@ func unreachable(ctx context.Context, from, addr, to string) error {
 	return nil
 }
 
-// tcpInSegs returns the TCP segments the namespace ns has received
-// (InSegs of /proc/net/snmp).
-func tcpInSegs(ctx context.Context, ns string) (int64, error) {
-	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "cat", "/proc/net/snmp").Output()
+// tcpInSegs returns the TCP segments the namespace ns has received.
+func tcpInSegs(ns string) (int64, error) {
+	h, err := netns.Open(ns)
 	if err != nil {
-		return 0, fmt.Errorf("/proc/net/snmp of %s: %w", ns, err)
+		return 0, err
 	}
-	var names []string
-	for line := range strings.Lines(string(out)) {
-		fields := strings.Fields(line)
-		if len(fields) == 0 || fields[0] != "Tcp:" {
-			continue
-		}
-		if names == nil {
-			names = fields
-			continue
-		}
-		if i := slices.Index(names, "InSegs"); i > 0 && i < len(fields) {
-			return strconv.ParseInt(fields[i], 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("/proc/net/snmp of %s: no Tcp InSegs", ns)
+	defer h.Close()
+	return h.TCPSegmentsIn()
 }
 
 // close deletes the chain's namespaces, and with them its veths.

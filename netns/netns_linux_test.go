@@ -39,6 +39,10 @@ func TestListenDialInNamespace(t *testing.T) {
 	if out, err := exec.Command("ip", "-n", name, "addr", "add", "10.9.9.9/32", "dev", "lo").CombinedOutput(); err != nil {
 		t.Fatalf("addr: %v: %s", err, out)
 	}
+	// A new namespace has received nothing, whatever the host has.
+	if n, err := ns.TCPSegmentsIn(); err != nil || n != 0 {
+		t.Fatalf("TCP segments in a new namespace: %d, %v; want 0", n, err)
+	}
 	l, err := ns.ListenTCP(netip.MustParseAddrPort("10.9.9.9:7000"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +66,10 @@ func TestListenDialInNamespace(t *testing.T) {
 	c.Close()
 	if got := string(b); len(got) < 14 || got[:14] != "peer=10.9.9.9:" {
 		t.Fatalf("server saw %q, want peer=10.9.9.9:…", got)
+	}
+	// A handshake, data and a close each way: at least 6 segments.
+	if n, err := ns.TCPSegmentsIn(); err != nil || n < 6 {
+		t.Fatalf("TCP segments in after a connection: %d, %v; want at least 6", n, err)
 	}
 
 	// A refused connection fails fast with an error, not a hang.
