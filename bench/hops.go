@@ -502,4 +502,4 @@ const hopNote = "What the hop table says about throughput. iperf3 runs each end 
 	"routers) and 0.90× (shared router) of the lab's direct path, where privlink kept 0.68×; the shared router's " +
 	"endpoint path kept 0.94× of its own direct path. Only the shared router meets the target, and it changes what " +
 	"isolates one VPC from another (routing tables, conntrack zones and marks in one namespace, instead of a namespace " +
-	"each): docs/fabric.md is the plan, not started."
+	"each): docs/fabric.md is the plan, its first stage built (routing only, not yet switched on)."

@@ -25,14 +25,23 @@ func requireRoot(t *testing.T) {
 // processes (and other helpers) use other pids and so other names.
 func testPrefix(t *testing.T) string { return fmt.Sprintf("plt-lab%d", os.Getpid()) }
 
-// newTestLab returns a Lab whose objects carry the prefix name and this
-// process's pid, and removes them when the test ends.
+// newTestLab returns a Lab of router namespaces whose objects carry the
+// prefix name and this process's pid, and removes them when the test ends.
 func newTestLab(t *testing.T, name string) *Lab {
+	t.Helper()
+	l, _ := newFabricLab(t, name, FabricRouters)
+	return l
+}
+
+// newFabricLab is newTestLab for either fabric, and returns the Lab's
+// configuration too.
+func newFabricLab(t *testing.T, name string, fabric Fabric) (*Lab, Config) {
 	t.Helper()
 	cfg := Config{
 		Prefix:   fmt.Sprintf("%s%d", name, os.Getpid()),
 		StateDir: filepath.Join(t.TempDir(), "lab"),
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Fabric:   fabric,
 	}
 	t.Cleanup(func() {
 		if err := Clean(cfg.Prefix); err != nil {
@@ -43,7 +52,22 @@ func newTestLab(t *testing.T, name string) *Lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l
+	return l, cfg
+}
+
+// checkFlows dials every case as a parallel subtest (each waits for its
+// own timeout) and checks how it went and what the server said.
+func checkFlows(t *testing.T, cases []flow) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got := dial(t, c.from, c.src, c.to)
+			t.Logf("%s → %s: %v %q", c.from, c.to, got.result, got.banner)
+			if !c.matches(got.result) || (c.banner != "" && got.banner != c.banner) {
+				t.Errorf("%s → %s: got %v %q, want %v %q\n%s", c.from, c.to, got.result, got.banner, c.want, c.banner, got.output)
+			}
+		})
+	}
 }
 
 // testNS creates a bare namespace that the test removes.

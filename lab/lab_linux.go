@@ -52,6 +52,13 @@ type Lab struct {
 	// transit hands out transit link addresses, kept in the state
 	// directory so that they survive restarts.
 	transit *pool[netip.Addr]
+	// numbers hands out VPC numbers in the shared fabric, kept in the
+	// state directory; vpcNum is the last assignment.
+	numbers *pool[int]
+	vpcNum  map[string]int
+	// fab records what the shared fabric's lab-wide steps realised: step
+	// → fingerprint (see applyFabric).
+	fab map[string]string
 	// rebuilt names the nodes whose namespaces this Apply (re)built or, after
 	// Forget, checked again: their transit ends, NAT and counters are
 	// checked again too.
@@ -86,11 +93,18 @@ func New(cfg Config) (*Lab, error) {
 		vpcs: map[string]*vpcRecord{}, insts: map[string]string{}, children: map[int]string{},
 		nats: map[string]string{}, counted: map[string]string{}, swept: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
 		rebuilt: map[string]bool{},
+		numbers: newVPCNumbers(filepath.Join(cfg.StateDir, "fabric.json")), vpcNum: map[string]int{}, fab: map[string]string{},
 	}, nil
 }
 
-// RouterNamespace returns the name of a VPC's router namespace.
-func (l *Lab) RouterNamespace(vpcID string) string { return routerNS(l.cfg.Prefix, vpcID) }
+// RouterNamespace returns the name of the namespace that holds a VPC's
+// router: its own, or the shared fabric.
+func (l *Lab) RouterNamespace(vpcID string) string {
+	if l.shared() {
+		return fabricNS(l.cfg.Prefix)
+	}
+	return routerNS(l.cfg.Prefix, vpcID)
+}
 
 // InstanceNamespace returns the name of an instance's namespace.
 func (l *Lab) InstanceNamespace(instanceID string) string {
@@ -107,6 +121,7 @@ func (l *Lab) Forget() {
 	clear(l.insts)
 	clear(l.nats)
 	clear(l.counted)
+	clear(l.fab)
 }
 
 // Apply converges the lab on spec: it builds what is missing, repairs what
@@ -135,13 +150,25 @@ func (l *Lab) Apply(ctx context.Context, spec Spec) Status {
 			st.fail(id, l.removeInstance(ctx, id))
 		}
 	}
-	for _, v := range vpcs {
-		l.applyVPC(ctx, v, &st)
+	if l.shared() {
+		l.applyFabric(ctx, vpcs, &st)
+	} else {
+		for _, v := range vpcs {
+			l.applyVPC(ctx, v, &st)
+		}
+		l.applyTransit(ctx, vpcs, &st)
 	}
-	l.applyTransit(ctx, vpcs, &st)
 	for _, name := range existing {
-		if kind, id := l.owned(name); kind == vpcIDPrefix && !wantNS[name] {
+		switch kind, id := l.owned(name); {
+		case wantNS[name]:
+		case kind == vpcIDPrefix:
 			st.fail(id, l.removeRouter(ctx, id))
+		case kind == fabricName:
+			// Left by a lab of the other fabric, or by the last VPC: no
+			// object is at fault, and the next Apply tries again.
+			if err := l.removeFabric(ctx); err != nil {
+				l.log.Error("lab: remove fabric", "err", err)
+			}
 		}
 	}
 	l.sweepFiles(wantNS, wantInst)
@@ -155,7 +182,7 @@ func (l *Lab) validate(spec Spec, st *Status) (vpcs []VPC, wantNS, wantInst map[
 	wantNS, wantInst = map[string]bool{}, map[string]bool{}
 	for _, v := range spec.VPCs {
 		if validVPCID(v.ID) == nil {
-			wantNS[l.RouterNamespace(v.ID)] = true
+			wantNS[l.RouterNamespace(v.ID)] = true // the fabric, if shared
 		}
 		for _, in := range v.Instances {
 			if validInstanceID(in.ID) == nil {
@@ -166,6 +193,8 @@ func (l *Lab) validate(spec Spec, st *Status) (vpcs []VPC, wantNS, wantInst map[
 
 	seenVPC := map[string]bool{}
 	seenInst := map[string]string{} // instance ID → VPC ID
+	// In the fabric, every VPC's veths share one namespace.
+	labVeths := map[string]string{}
 	for _, v := range spec.VPCs {
 		err := validVPCID(v.ID)
 		if err == nil && seenVPC[v.ID] {
@@ -180,9 +209,16 @@ func (l *Lab) validate(spec Spec, st *Status) (vpcs []VPC, wantNS, wantInst map[
 		}
 		seenVPC[v.ID] = true
 		veths, addrs := map[string]string{}, map[netip.Addr]string{}
+		if l.shared() {
+			veths = labVeths
+		}
 		gateways := sortedAddrs(v.RouterAddrs)
 		vv := v
 		vv.Instances = nil
+		if l.shared() && len(v.Endpoints) > 0 {
+			st.fail(v.ID, errors.New("lab: the shared fabric does not carry endpoints yet"))
+			vv.Endpoints = nil
+		}
 		for _, in := range v.Instances {
 			err := validInstanceID(in.ID)
 			switch {
@@ -213,8 +249,8 @@ func (l *Lab) validate(spec Spec, st *Status) (vpcs []VPC, wantNS, wantInst map[
 	return vpcs, wantNS, wantInst
 }
 
-// owned classifies a namespace name: an instance or a router of this lab,
-// or ("", "") for anything else.
+// owned classifies a namespace name: an instance, a router or the fabric of
+// this lab, or ("", "") for anything else.
 func (l *Lab) owned(name string) (kind, id string) {
 	rest, ok := strings.CutPrefix(name, l.cfg.Prefix+"-")
 	switch {
@@ -223,6 +259,8 @@ func (l *Lab) owned(name string) (kind, id string) {
 		return instanceIDPrefix, rest
 	case strings.HasPrefix(rest, vpcIDPrefix) && validVPCID(rest) == nil:
 		return vpcIDPrefix, rest
+	case rest == fabricName:
+		return fabricName, ""
 	}
 	return "", ""
 }
@@ -259,7 +297,7 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 		return router, err
 	}
 
-	if key := routerKey(v); fresh || rec.router != key {
+	if key := fmt.Sprint(routerKey(v), l.table(v.ID)); fresh || rec.router != key {
 		rec.router = ""
 		r, err := open()
 		if err == nil {
@@ -271,6 +309,14 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 		}
 		rec.router = key
 		l.log.Info("lab: router ready", "vpc", v.ID, "netns", name)
+	}
+
+	if l.shared() {
+		if len(v.Firewall.Groups) > 0 || len(v.Firewall.Interfaces) > 0 {
+			st.fail(v.ID, errSharedFirewall)
+		}
+		l.attach(ctx, v, fresh, open, st)
+		return
 	}
 
 	rs, cerr := compileFirewall(v.Firewall, routerAddrs(v))
@@ -305,17 +351,39 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 		}
 	}
 
+	l.attach(ctx, v, fresh, open, st)
+
+	// Veths of instances that left the VPC would keep their routes.
 	keep := map[string]bool{}
 	for _, e := range v.Endpoints {
 		keep[transitName(e.Node)] = true
 	}
 	for _, in := range v.Instances {
 		keep[vethName(in.ID)] = true
+	}
+	if names := strings.Join(slices.Sorted(maps.Keys(keep)), ","); fresh || rec.veths != names {
+		rec.veths = ""
+		r, err := open()
+		if err == nil {
+			err = sweepVeths(r, keep)
+		}
+		if err != nil {
+			st.fail(v.ID, fmt.Errorf("lab: router %s: remove stale veths: %w", name, err))
+		} else {
+			rec.veths = names
+		}
+	}
+}
+
+// attach connects the VPC's instances to its router, those changed since
+// the last Apply (all of them if the router is fresh).
+func (l *Lab) attach(ctx context.Context, v VPC, fresh bool, open func() (*nsConn, error), st *Status) {
+	for _, in := range v.Instances {
 		if err := ctx.Err(); err != nil {
 			st.fail(in.ID, err)
 			continue
 		}
-		key := instanceKey(v, in)
+		key := fmt.Sprint(instanceKey(v, in), l.table(v.ID))
 		nsName := l.InstanceNamespace(in.ID)
 		if !fresh && l.insts[in.ID] == key && mounted(nsName) {
 			continue
@@ -333,20 +401,6 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 		if isNode(in.ID) {
 			// A node built anew lost its end of every transit link.
 			l.rebuilt[in.ID] = true
-		}
-	}
-
-	// Veths of instances that left the VPC would keep their routes.
-	if names := strings.Join(slices.Sorted(maps.Keys(keep)), ","); fresh || rec.veths != names {
-		rec.veths = ""
-		r, err := open()
-		if err == nil {
-			err = sweepVeths(r, keep)
-		}
-		if err != nil {
-			st.fail(v.ID, fmt.Errorf("lab: router %s: remove stale veths: %w", name, err))
-		} else {
-			rec.veths = names
 		}
 	}
 }
@@ -387,38 +441,20 @@ var routerSysctls = []sysctl{
 // ensureRouter makes the router namespace match v, except the firewall
 // and ip_forward, which follow it.
 func (l *Lab) ensureRouter(r *nsConn, v VPC) error {
+	if l.shared() {
+		return ensureVPCTable(r, l.table(v.ID), append(routerAddrs(v), v.LocalAddrs...))
+	}
 	if err := r.linkUp("lo"); err != nil {
 		return err
 	}
 	if err := r.sysctl(routerSysctls...); err != nil {
 		return err
 	}
-	want := map[netip.Prefix]bool{}
-	for _, a := range append(routerAddrs(v), v.LocalAddrs...) {
-		if a.Is4() {
-			want[netip.PrefixFrom(a, 32)] = true
-		}
-	}
-	lo, err := r.nl.LinkByName("lo")
-	if err != nil {
-		return fmt.Errorf("lo: %w", err)
-	}
-	// 127.0.0.0/8 stays; any other address on lo is either wanted or stale.
-	if err := r.setAddrs(lo, want, func(p netip.Prefix) bool { return p.Addr().IsLoopback() }); err != nil {
+	if err := r.setLoAddrs(append(routerAddrs(v), v.LocalAddrs...)); err != nil {
 		return err
 	}
-	// A VPC without a gateway drops what leaves it: a blackhole default
-	// route discards silently, so a client sees a timeout as on AWS, where
-	// an unreachable route would answer with ICMP at once.
-	blackhole := &netlink.Route{
-		Dst:   &net.IPNet{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)},
-		Type:  unix.RTN_BLACKHOLE,
-		Table: unix.RT_TABLE_MAIN,
-	}
-	if err := r.nl.RouteReplace(blackhole); err != nil {
-		return fmt.Errorf("blackhole default route: %w", err)
-	}
-	return nil
+	// A VPC without a gateway drops what leaves it.
+	return blackholeDefault(r, unix.RT_TABLE_MAIN)
 }
 
 // ensureInstance makes an instance's namespace, veth, addresses and routes
@@ -499,7 +535,7 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 		return fmt.Errorf("%s up: %w", vname, err)
 	}
 	host := netip.PrefixFrom(in.Addr.Addr(), 32)
-	if err := r.setRoutes(rv, host); err != nil {
+	if err := r.setRoutes(rv, host, l.table(v.ID)); err != nil {
 		return err
 	}
 
@@ -615,7 +651,7 @@ func (l *Lab) removeInstance(ctx context.Context, id string) error {
 
 // removeRouter tears a VPC's router down.
 func (l *Lab) removeRouter(ctx context.Context, id string) error {
-	name := l.RouterNamespace(id)
+	name := routerNS(l.cfg.Prefix, id) // a router of its own, whatever the fabric now
 	if err := killProcesses(ctx, name, l.reap); err != nil {
 		return fmt.Errorf("lab: remove VPC %s: %w", id, err)
 	}

@@ -158,23 +158,9 @@ func TestLab(t *testing.T) {
 		}
 	})
 
-	// The test process is the client of record for these, so each case
-	// waits for its own timeout; run them side by side.
-	checkTraffic := func(t *testing.T, cases []flow) {
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				got := dial(t, c.from, c.src, c.to)
-				t.Logf("%s → %s: %v %q", c.from, c.to, got.result, got.banner)
-				if !c.matches(got.result) || (c.banner != "" && got.banner != c.banner) {
-					t.Errorf("%s → %s: got %v %q, want %v %q\n%s", c.from, c.to, got.result, got.banner, c.want, c.banner, got.output)
-				}
-			})
-		}
-	}
 	ns := l.InstanceNamespace
 	t.Run("traffic", func(t *testing.T) {
-		checkTraffic(t, []flow{
+		checkFlows(t, []flow{
 			{name: "same subnet, admitted", from: ns(a2), to: "10.0.1.10:80", want: ok, banner: "a1"},
 			{name: "across subnets, admitted", from: ns(a3), to: "10.0.1.10:80", want: ok, banner: "a1"},
 			{name: "ingress does not admit: dropped, not refused", from: ns(a1), to: "10.0.1.11:80", want: timeout},
@@ -243,7 +229,7 @@ func TestLab(t *testing.T) {
 		if p := run(t, "", "ip", "netns", "exec", routerA, "sysctl", "-n", "net.ipv4.conf."+vethName(a3)+".proxy_arp"); strings.TrimSpace(p) != "1" {
 			t.Errorf("proxy_arp on %s = %s, want 1", vethName(a3), p)
 		}
-		checkTraffic(t, []flow{
+		checkFlows(t, []flow{
 			{name: "veth recreated", from: ns(a2), to: "10.0.1.10:80", want: ok, banner: "a1"},
 			{name: "gateway back", from: ns(a3), to: "10.0.1.10:80", want: ok, banner: "a1"},
 			{name: "firewall back", from: ns(a1), to: "10.0.1.11:80", want: timeout},
@@ -290,7 +276,7 @@ func TestLab(t *testing.T) {
 				t.Errorf("%s still exists (%v)", p, err)
 			}
 		}
-		checkTraffic(t, []flow{{name: "others unaffected", from: ns(a2), to: "10.0.1.10:80", want: ok, banner: "a1"}})
+		checkFlows(t, []flow{{name: "others unaffected", from: ns(a2), to: "10.0.1.10:80", want: ok, banner: "a1"}})
 	})
 
 	t.Run("clean", func(t *testing.T) {

@@ -173,12 +173,35 @@ func (c *nsConn) setAddrs(link netlink.Link, want map[netip.Prefix]bool, keep fu
 	return nil
 }
 
-// setRoutes makes dst (scope link) the only main-table route through link.
-func (c *nsConn) setRoutes(link netlink.Link, dst netip.Prefix) error {
+// setLoAddrs makes addrs the /32s on a router's or the fabric's lo,
+// besides 127.0.0.0/8. In the fabric, they let it answer from them (ICMP,
+// resets): the kernel routes a packet from an address only if some
+// interface has it.
+func (c *nsConn) setLoAddrs(addrs []netip.Addr) error {
+	lo, err := c.nl.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("lo: %w", err)
+	}
+	return c.setAddrs(lo, hostPrefixes(addrs), func(p netip.Prefix) bool { return p.Addr().IsLoopback() })
+}
+
+// hostPrefixes returns a /32 for each IPv4 address of addrs.
+func hostPrefixes(addrs []netip.Addr) map[netip.Prefix]bool {
+	want := map[netip.Prefix]bool{}
+	for _, a := range addrs {
+		if a.Is4() {
+			want[netip.PrefixFrom(a, 32)] = true
+		}
+	}
+	return want
+}
+
+// setRoutes makes dst (scope link) the only route of table through link.
+func (c *nsConn) setRoutes(link netlink.Link, dst netip.Prefix, table int) error {
 	idx := link.Attrs().Index
 	have, err := retryDump(func() ([]netlink.Route, error) {
 		return c.nl.RouteListFiltered(netlink.FAMILY_V4,
-			&netlink.Route{LinkIndex: idx, Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE)
+			&netlink.Route{LinkIndex: idx, Table: table}, netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE)
 	})
 	if err != nil {
 		return fmt.Errorf("routes via %s: %w", link.Attrs().Name, err)
@@ -191,7 +214,7 @@ func (c *nsConn) setRoutes(link netlink.Link, dst netip.Prefix) error {
 			return fmt.Errorf("remove route %v via %s: %w", r.Dst, link.Attrs().Name, err)
 		}
 	}
-	want := &netlink.Route{LinkIndex: idx, Dst: prefixIPNet(dst), Scope: netlink.SCOPE_LINK}
+	want := &netlink.Route{LinkIndex: idx, Dst: prefixIPNet(dst), Scope: netlink.SCOPE_LINK, Table: table}
 	if err := c.nl.RouteReplace(want); err != nil {
 		return fmt.Errorf("route %v via %s: %w", dst, link.Attrs().Name, err)
 	}

@@ -1,10 +1,82 @@
 package lab
 
 import (
+	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 )
+
+func TestPoolKeepsValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fabric.json")
+	p := newVPCNumbers(path)
+	got, err := p.assign([]string{"vpc-b", "vpc-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["vpc-a"] != 1 || got["vpc-b"] != 2 {
+		t.Fatalf("first assignment = %v, want vpc-a 1 and vpc-b 2 (sorted, lowest first)", got)
+	}
+	// vpc-a leaves; vpc-c takes the lowest free number, vpc-b keeps its own.
+	if got, err = p.assign([]string{"vpc-b", "vpc-c"}); err != nil {
+		t.Fatal(err)
+	}
+	if got["vpc-b"] != 2 || got["vpc-c"] != 1 || len(got) != 2 {
+		t.Fatalf("after vpc-a left: %v, want vpc-b 2, vpc-c 1", got)
+	}
+	// A restart reads the file.
+	if got, err = newVPCNumbers(path).assign([]string{"vpc-b", "vpc-c", "vpc-d"}); err != nil {
+		t.Fatal(err)
+	}
+	if got["vpc-b"] != 2 || got["vpc-c"] != 1 || got["vpc-d"] != 3 {
+		t.Fatalf("after a restart: %v, want vpc-b 2, vpc-c 1, vpc-d 3", got)
+	}
+}
+
+func TestPoolSkipsUnusable(t *testing.T) {
+	dir := t.TempDir()
+	// A file naming a kernel table and a taken number: both are replaced.
+	path := filepath.Join(dir, "fabric.json")
+	if err := os.WriteFile(path, []byte(`{"vpc-a":254,"vpc-b":7,"vpc-c":7}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := newVPCNumbers(path)
+	got, err := p.assign([]string{"vpc-a", "vpc-b", "vpc-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for id, n := range got {
+		if !usableVPCNumber(n) || seen[n] {
+			t.Errorf("%s got %d: unusable or taken twice (%v)", id, n, got)
+		}
+		seen[n] = true
+	}
+
+	// Past 252 come 256 and on: the kernel's tables are never handed out.
+	ids := make([]string, 300)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("vpc-%d", i)
+	}
+	got, err = newVPCNumbers(filepath.Join(dir, "many.json")).assign(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range got {
+		if n >= firstKernelTable && n <= lastKernelTable {
+			t.Errorf("%s got kernel table %d", id, n)
+		}
+	}
+
+	// A damaged file costs new values, not an error.
+	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newVPCNumbers(path).assign([]string{"vpc-a"}); err != nil {
+		t.Fatalf("damaged file: %v", err)
+	}
+}
 
 func TestPoolRunsOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "transit.json")

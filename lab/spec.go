@@ -28,7 +28,26 @@ type Config struct {
 	// tcpdump, Debian 12's 4.99.3 among them, prints "IP bad-len 0" for a
 	// larger segment, whose length field the kernel leaves at 0).
 	SmallSegments bool
+	// Fabric says how VPCs are built; "" is FabricRouters.
+	Fabric Fabric
 }
+
+// Fabric is how the lab builds VPCs.
+type Fabric string
+
+const (
+	// FabricRouters makes each VPC a router namespace of its own: VPCs
+	// are apart because nothing routes between namespaces.
+	FabricRouters Fabric = "routers"
+	// FabricShared puts every VPC's router in one namespace, kept apart by
+	// a routing table, a conntrack zone and a packet mark per VPC, so that
+	// an endpoint flow can cross from one VPC to another in one namespace
+	// (docs/fabric.md). It is being built in stages and is not for users
+	// yet: it routes between instances and refuses endpoints, and it does
+	// not enforce security groups (Apply reports that for every VPC that
+	// has any).
+	FabricShared Fabric = "shared"
+)
 
 // Validate reports whether the configuration can name lab objects.
 func (c Config) Validate() error {
@@ -37,6 +56,11 @@ func (c Config) Validate() error {
 	}
 	if c.StateDir == "" {
 		return fmt.Errorf("lab: no state directory")
+	}
+	switch c.Fabric {
+	case "", FabricRouters, FabricShared:
+	default:
+		return fmt.Errorf("lab: fabric %q: want %q or %q", c.Fabric, FabricRouters, FabricShared)
 	}
 	return nil
 }
@@ -214,14 +238,17 @@ func (s *Status) fail(id string, err error) {
 }
 
 // Namespace names: <prefix>-<vpc-id> for routers, <prefix>-<instance-id> for
-// instances. The kind is read back from the ID's own prefix.
+// instances, <prefix>-fabric for the shared fabric. The kind is read back
+// from the ID's own prefix.
 const (
 	vpcIDPrefix      = "vpc-"
 	instanceIDPrefix = "i-"
 	nodeIDPrefix     = "eni-"
+	fabricName       = "fabric"
 )
 
 func routerNS(prefix, vpcID string) string        { return prefix + "-" + vpcID }
+func fabricNS(prefix string) string               { return prefix + "-" + fabricName }
 func instanceNS(prefix, instanceID string) string { return prefix + "-" + instanceID }
 
 // vethName is the router side of an instance's veth: "v" (instances) or

@@ -326,7 +326,7 @@ func (l *Lab) ensureTransit(r *nsConn, vpcID string, own netip.Addr, nodeID stri
 		if err := end.c.nl.LinkSetUp(end.link); err != nil {
 			return fmt.Errorf("%s up: %w", end.link.Attrs().Name, err)
 		}
-		if err := end.c.setRoutes(end.link, netip.PrefixFrom(end.peer, 32)); err != nil {
+		if err := end.c.setRoutes(end.link, netip.PrefixFrom(end.peer, 32), unix.RT_TABLE_MAIN); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,51 @@
+package lab
+
+// The shared fabric (Config.Fabric = FabricShared) gives each VPC a number
+// that is its routing table, its conntrack zone and its packet mark in the
+// fabric namespace. Numbers are kept in <StateDir>/fabric.json, so that a
+// restart finds each VPC's table where it left it.
+//
+//	fabric namespace <prefix>-fabric
+//	  lo: every VPC's router and local addresses (/32s), so that the
+//	      fabric may answer from them
+//	  table ip privlink-fabric, chain prerouting (raw priority):
+//	      meta mark set iifname map @marks   (instance veth → VPC number)
+//	      ct zone set iifname map @zones
+//	  chain output (raw priority): ct zone set meta mark map @zone-of-mark,
+//	      so the fabric's own answers (ICMP, resets) meet their flows
+//	  table arp privlink-fabric, chain input:
+//	      meta mark set iifname map @marks   (proxy ARP looks up routes too)
+//	  ip rules: fwmark N lookup N (one per VPC), then the local table
+//	      (moved from the front), then main, which stays empty
+//	  table N: local routes for the VPC's own addresses, a /32 route to
+//	      each instance over its veth, a blackhole default
+//
+// A packet is routed in its VPC's table only, and a flow's state lives in
+// its VPC's zone, so VPCs may share a CIDR. What arrives on no instance
+// veth has no mark and finds no route.
+
+const (
+	// maxVPCNumber bounds VPC numbers: a conntrack zone is 16 bits.
+	maxVPCNumber = 1<<16 - 1
+	// Routing tables 253-255 are the kernel's (default, main, local).
+	firstKernelTable, lastKernelTable = 253, 255
+	// vpcRulePriority is where the fabric's per-VPC ip rules sit, and
+	// localRulePriority where the local table's rule moves to: after
+	// them, so that one VPC's address is never local to another, and
+	// before main (32766).
+	vpcRulePriority   = 1000
+	localRulePriority = 32000
+)
+
+func usableVPCNumber(n int) bool {
+	return n >= 1 && n <= maxVPCNumber && (n < firstKernelTable || n > lastKernelTable)
+}
+
+// newVPCNumbers returns the pool of VPC numbers kept at path.
+func newVPCNumbers(path string) *pool[int] {
+	return &pool[int]{
+		path: path, what: "VPC number", first: 1,
+		next:   func(n int) (int, bool) { return n + 1, n < maxVPCNumber },
+		usable: usableVPCNumber,
+	}
+}

@@ -1,0 +1,401 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// fabricTable is the name of the shared fabric's ip and arp tables, which
+// tell VPCs apart (see fabric.go). The security groups' table will sit
+// beside them.
+const fabricTable = "privlink-fabric"
+
+// nfARPIn is the arp family's input hook (linux/netfilter_arp.h), where
+// the inet families have prerouting: ChainHookInput would be its output.
+const nfARPIn = 0
+
+// errSharedFirewall is reported for every VPC with security groups while
+// the shared fabric does not enforce them (stage 1 of docs/fabric.md).
+var errSharedFirewall = errors.New("lab: the shared fabric does not enforce security groups yet")
+
+func (l *Lab) shared() bool { return l.cfg.Fabric == FabricShared }
+
+// table returns the routing table of a VPC's routes in its router's
+// namespace: main in a router of its own, the VPC's number in the fabric.
+func (l *Lab) table(vpcID string) int {
+	if l.shared() {
+		return l.vpcNum[vpcID]
+	}
+	return unix.RT_TABLE_MAIN
+}
+
+// fabricSysctls are the fabric's own settings besides routerSysctls.
+// Answers the fabric sends itself (ICMP, resets, a listener's SYN-ACK)
+// carry the mark of what they answer, so they are routed in its VPC's
+// table. Reverse path filtering stays off: it would look a source up in
+// main (src_valid_mark) or cost a second route lookup per packet, and a
+// VPC's table alone decides where a packet may go.
+var fabricSysctls = []sysctl{
+	{"net/ipv4/ip_forward", "1"},
+	{"net/ipv4/fwmark_reflect", "1"},
+	{"net/ipv4/tcp_fwmark_accept", "1"},
+	{"net/ipv4/conf/all/rp_filter", "0"},
+	{"net/ipv4/conf/default/rp_filter", "0"},
+}
+
+// applyFabric converges the shared fabric: the namespace and its rules,
+// then each VPC's table and instances, then what no VPC keeps.
+func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
+	failAll := func(err error) {
+		for _, v := range vpcs {
+			st.fail(v.ID, err)
+			for _, in := range v.Instances {
+				st.fail(in.ID, fmt.Errorf("lab: VPC %s not ready: %w", v.ID, err))
+			}
+		}
+	}
+	if len(vpcs) == 0 {
+		return // Apply removes the fabric
+	}
+	ids := make([]string, len(vpcs))
+	for i, v := range vpcs {
+		ids[i] = v.ID
+	}
+	nums, err := l.numbers.assign(ids)
+	if err != nil {
+		failAll(err)
+		return
+	}
+	l.vpcNum = nums
+
+	// A VPC that left has lost its table to the sweep below: if it comes
+	// back, it is built anew.
+	for id := range l.vpcs {
+		if _, ok := nums[id]; !ok {
+			delete(l.vpcs, id)
+		}
+	}
+	name := fabricNS(l.cfg.Prefix)
+	if !mounted(name) {
+		// Built anew below: so is every VPC's part of it.
+		clear(l.fab)
+		clear(l.vpcs)
+	}
+	f, err := openNS(name)
+	if err != nil {
+		failAll(fmt.Errorf("lab: fabric %s: %w", name, err))
+		return
+	}
+	defer f.close()
+
+	var local []netip.Addr
+	vethVPC := map[string]int{} // instance veth → VPC number
+	for _, v := range vpcs {
+		local = append(local, routerAddrs(v)...)
+		local = append(local, v.LocalAddrs...)
+		for _, in := range v.Instances {
+			vethVPC[vethName(in.ID)] = nums[v.ID]
+		}
+	}
+	local = sortedAddrs(local)
+	numbers := slices.Sorted(maps.Values(nums))
+	// Each step runs when what it realises changed since it last
+	// succeeded; without the first, nothing else can work.
+	for _, s := range []struct {
+		key, fp string
+		do      func() error
+	}{
+		{"base", "1", func() error { return ensureFabricBase(f) }},
+		{"lo", fmt.Sprint(local), func() error { return f.setLoAddrs(local) }},
+		{"rules", fmt.Sprint(numbers), func() error { return syncVPCRules(f, numbers) }},
+		{"maps", fmt.Sprint(vethVPC), func() error { return installFabricMaps(f.fd(), vethVPC, numbers) }},
+	} {
+		if l.fab[s.key] == s.fp {
+			continue
+		}
+		delete(l.fab, s.key)
+		if err := s.do(); err != nil {
+			failAll(fmt.Errorf("lab: fabric %s: %w", name, err))
+			return
+		}
+		l.fab[s.key] = s.fp
+	}
+
+	for _, v := range vpcs {
+		l.applyVPC(ctx, v, st)
+	}
+
+	// What no VPC keeps: veths of instances that left, tables of VPCs
+	// that left.
+	keep := map[string]bool{}
+	for veth := range vethVPC {
+		keep[veth] = true
+	}
+	if fp := fmt.Sprint(slices.Sorted(maps.Keys(keep)), numbers); l.fab["sweep"] != fp {
+		delete(l.fab, "sweep")
+		err := errors.Join(sweepVeths(f, keep), sweepTables(f, numbers))
+		if err != nil {
+			failAll(fmt.Errorf("lab: fabric %s: sweep: %w", name, err))
+			return
+		}
+		l.fab["sweep"] = fp
+	}
+}
+
+// ensureFabricBase sets the fabric's sysctls and moves the local table's
+// ip rule behind the VPCs' rules.
+func ensureFabricBase(f *nsConn) error {
+	if err := f.linkUp("lo"); err != nil {
+		return err
+	}
+	if err := f.sysctl(append(slices.Clone(routerSysctls), fabricSysctls...)...); err != nil {
+		return err
+	}
+	rules, err := retryDump(func() ([]netlink.Rule, error) { return f.nl.RuleList(netlink.FAMILY_V4) })
+	if err != nil {
+		return fmt.Errorf("ip rules: %w", err)
+	}
+	moved := false
+	for _, r := range rules {
+		if r.Table == unix.RT_TABLE_LOCAL && r.Priority == localRulePriority {
+			moved = true
+		}
+	}
+	if !moved {
+		r := netlink.NewRule()
+		r.Family, r.Table, r.Priority = unix.AF_INET, unix.RT_TABLE_LOCAL, localRulePriority
+		if err := f.nl.RuleAdd(r); err != nil {
+			return fmt.Errorf("ip rule lookup local pref %d: %w", localRulePriority, err)
+		}
+	}
+	for _, r := range rules {
+		if r.Table == unix.RT_TABLE_LOCAL && r.Priority != localRulePriority {
+			if err := f.nl.RuleDel(&r); err != nil && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("remove ip rule lookup local pref %d: %w", r.Priority, err)
+			}
+		}
+	}
+	return nil
+}
+
+// syncVPCRules makes the fabric's per-VPC ip rules exactly "fwmark N
+// lookup N" for each VPC number N.
+func syncVPCRules(f *nsConn, numbers []int) error {
+	rules, err := retryDump(func() ([]netlink.Rule, error) { return f.nl.RuleList(netlink.FAMILY_V4) })
+	if err != nil {
+		return fmt.Errorf("ip rules: %w", err)
+	}
+	have := map[int]bool{}
+	for _, r := range rules {
+		if r.Priority != vpcRulePriority {
+			continue
+		}
+		if n := int(r.Mark); r.Table == n && slices.Contains(numbers, n) && (r.Mask == nil || *r.Mask == ^uint32(0)) && !have[n] {
+			have[n] = true
+			continue
+		}
+		if err := f.nl.RuleDel(&r); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("remove ip rule fwmark %d lookup %d: %w", r.Mark, r.Table, err)
+		}
+	}
+	for _, n := range numbers {
+		if have[n] {
+			continue
+		}
+		r := netlink.NewRule()
+		r.Family, r.Priority, r.Mark, r.Table = unix.AF_INET, vpcRulePriority, uint32(n), n
+		if err := f.nl.RuleAdd(r); err != nil {
+			return fmt.Errorf("ip rule fwmark %d lookup %d: %w", n, n, err)
+		}
+	}
+	return nil
+}
+
+// ensureVPCTable makes a VPC's table in the fabric hold a local route for
+// each of addrs and a blackhole default. Routes to instances are theirs
+// (ensureInstance).
+func ensureVPCTable(f *nsConn, table int, addrs []netip.Addr) error {
+	lo, err := f.nl.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("lo: %w", err)
+	}
+	want := hostPrefixes(addrs)
+	have, err := retryDump(func() ([]netlink.Route, error) {
+		return f.nl.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: table}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return fmt.Errorf("routes of table %d: %w", table, err)
+	}
+	present := map[netip.Prefix]bool{}
+	for _, r := range have {
+		if r.Type != unix.RTN_LOCAL {
+			continue
+		}
+		if p, ok := ipNetPrefix(r.Dst); ok && want[p] && r.LinkIndex == lo.Attrs().Index {
+			present[p] = true
+			continue
+		}
+		if err := f.nl.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("remove local route %v from table %d: %w", r.Dst, table, err)
+		}
+	}
+	for p := range want {
+		if present[p] {
+			continue
+		}
+		r := &netlink.Route{Type: unix.RTN_LOCAL, LinkIndex: lo.Attrs().Index, Dst: prefixIPNet(p), Table: table, Scope: netlink.SCOPE_HOST}
+		if err := f.nl.RouteReplace(r); err != nil {
+			return fmt.Errorf("local route %v in table %d: %w", p, table, err)
+		}
+	}
+	return blackholeDefault(f, table)
+}
+
+// blackholeDefault makes the default route of a table a blackhole: what
+// leaves a VPC without a gateway is dropped silently, so a client sees a
+// timeout as on AWS, where an unreachable route would answer with ICMP at
+// once.
+func blackholeDefault(r *nsConn, table int) error {
+	blackhole := &netlink.Route{
+		Dst:   &net.IPNet{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)},
+		Type:  unix.RTN_BLACKHOLE,
+		Table: table,
+	}
+	if err := r.nl.RouteReplace(blackhole); err != nil {
+		return fmt.Errorf("blackhole default route in table %d: %w", table, err)
+	}
+	return nil
+}
+
+// sweepTables removes the routes of every table but the kernel's and the
+// VPCs' of numbers: tables of VPCs that left.
+func sweepTables(f *nsConn, numbers []int) error {
+	have, err := retryDump(func() ([]netlink.Route, error) {
+		return f.nl.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return fmt.Errorf("routes: %w", err)
+	}
+	var errs []error
+	for _, r := range have {
+		if (r.Table >= firstKernelTable && r.Table <= lastKernelTable) || slices.Contains(numbers, r.Table) {
+			continue
+		}
+		if err := f.nl.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("remove route %v from table %d: %w", r.Dst, r.Table, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// installFabricMaps replaces the fabric's ip and arp tables in one batch:
+// the marks and zones of each instance veth's VPC (see fabric.go).
+func installFabricMaps(nsFD int, vethVPC map[string]int, numbers []int) error {
+	c, err := nftables.New(nftables.WithNetNSFd(nsFD), nftables.WithSockOptions(batchBuffers))
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	accept := nftables.ChainPolicyAccept
+	ifname := func(name string) []byte {
+		b := make([]byte, unix.IFNAMSIZ)
+		copy(b, name)
+		return b
+	}
+	mark := func(n int) []byte { return binaryutil.NativeEndian.PutUint32(uint32(n)) }
+	zone := func(n int) []byte { return binaryutil.NativeEndian.PutUint16(uint16(n)) }
+	zoneType := nftables.TypeInteger // a conntrack zone: a 16-bit integer
+	zoneType.Bytes = 2
+	var markElems, zoneElems, zoneOfMark []nftables.SetElement
+	for _, veth := range slices.Sorted(maps.Keys(vethVPC)) {
+		n := vethVPC[veth]
+		markElems = append(markElems, nftables.SetElement{Key: ifname(veth), Val: mark(n)})
+		zoneElems = append(zoneElems, nftables.SetElement{Key: ifname(veth), Val: zone(n)})
+	}
+	for _, n := range numbers {
+		zoneOfMark = append(zoneOfMark, nftables.SetElement{Key: mark(n), Val: zone(n)})
+	}
+	// lookup looks up what key loads into register 1 in the map s and
+	// hands the value to set.
+	lookup := func(key expr.Any, s *nftables.Set, set expr.Any) []expr.Any {
+		return []expr.Any{key, &expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: s.Name, SetID: s.ID}, set}
+	}
+	iif := &expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1}
+	setMark := &expr.Meta{Key: expr.MetaKeyMARK, Register: 1, SourceRegister: true}
+	setZone := &expr.Ct{Key: expr.CtKeyZONE, Register: 1, SourceRegister: true}
+
+	ip := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: fabricTable}
+	c.AddTable(ip)
+	c.DelTable(ip)
+	c.AddTable(ip)
+	sets := []struct {
+		set   *nftables.Set
+		elems []nftables.SetElement
+	}{
+		{&nftables.Set{Table: ip, Name: "marks", ID: 1, IsMap: true, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, DataType: nftables.TypeMark}, markElems},
+		{&nftables.Set{Table: ip, Name: "zones", ID: 2, IsMap: true, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, DataType: zoneType}, zoneElems},
+		{&nftables.Set{Table: ip, Name: "zone-of-mark", ID: 3, IsMap: true, KeyType: nftables.TypeMark, KeyByteOrder: binaryutil.NativeEndian, DataType: zoneType}, zoneOfMark},
+	}
+	for _, s := range sets {
+		if err := c.AddSet(s.set, s.elems); err != nil {
+			return fmt.Errorf("nftables: set %s: %w", s.set.Name, err)
+		}
+	}
+	pre := c.AddChain(&nftables.Chain{Name: "prerouting", Table: ip, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw, Policy: &accept})
+	c.AddRule(&nftables.Rule{Table: ip, Chain: pre, Exprs: lookup(iif, sets[0].set, setMark)})
+	c.AddRule(&nftables.Rule{Table: ip, Chain: pre, Exprs: lookup(iif, sets[1].set, setZone)})
+	out := c.AddChain(&nftables.Chain{Name: "output", Table: ip, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityRaw, Policy: &accept})
+	c.AddRule(&nftables.Rule{Table: ip, Chain: out, Exprs: lookup(&expr.Meta{Key: expr.MetaKeyMARK, Register: 1}, sets[2].set, setZone)})
+
+	arp := &nftables.Table{Family: nftables.TableFamilyARP, Name: fabricTable}
+	c.AddTable(arp)
+	c.DelTable(arp)
+	c.AddTable(arp)
+	arpMarks := &nftables.Set{Table: arp, Name: "marks", ID: 4, IsMap: true, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, DataType: nftables.TypeMark}
+	if err := c.AddSet(arpMarks, markElems); err != nil {
+		return fmt.Errorf("nftables: arp set marks: %w", err)
+	}
+	in := c.AddChain(&nftables.Chain{Name: "input", Table: arp, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookRef(nfARPIn), Priority: nftables.ChainPriorityFilter, Policy: &accept})
+	c.AddRule(&nftables.Rule{Table: arp, Chain: in, Exprs: lookup(iif, arpMarks, setMark)})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables: replace tables %s: %w", fabricTable, err)
+	}
+	return nil
+}
+
+// removeFabric tears the fabric namespace down, and with it every veth
+// and table in it.
+func (l *Lab) removeFabric(ctx context.Context) error {
+	name := fabricNS(l.cfg.Prefix)
+	if err := killProcesses(ctx, name, l.reap); err != nil {
+		return fmt.Errorf("lab: remove fabric: %w", err)
+	}
+	// The kernel dismantles a namespace some time after its last user
+	// lets go, and its veths forward until then: cut them at once.
+	if f, err := openNS(name); err == nil {
+		err = sweepVeths(f, nil)
+		f.close()
+		if err != nil {
+			return fmt.Errorf("lab: remove fabric: %w", err)
+		}
+	}
+	if err := removeNamespace(name); err != nil {
+		return fmt.Errorf("lab: remove fabric: %w", err)
+	}
+	clear(l.fab)
+	l.log.Info("lab: fabric removed", "netns", name)
+	return nil
+}
