@@ -32,9 +32,9 @@ type Drop struct {
 const dropScan = 2 * time.Second
 
 // WatchDrops calls fn with every drop the lab's routers log, until ctx is
-// done. It listens in every router namespace of the lab, starting as
-// routers appear and stopping as they go; fn is called from one goroutine
-// per router and must be safe for that.
+// done. It listens in every router namespace of the lab (and in the shared
+// fabric), starting as routers appear and stopping as they go; fn is
+// called from one goroutine per router and must be safe for that.
 func (l *Lab) WatchDrops(ctx context.Context, fn func(Drop)) {
 	type reader struct {
 		ino    uint64
@@ -58,7 +58,7 @@ func (l *Lab) WatchDrops(ctx context.Context, fn func(Drop)) {
 		seen := map[string]bool{}
 		for _, name := range names {
 			kind, id := l.owned(name)
-			if kind != vpcIDPrefix {
+			if kind != vpcIDPrefix && kind != fabricName {
 				continue
 			}
 			seen[name] = true
@@ -103,7 +103,8 @@ func nsInode(name string) (uint64, bool) {
 	return st.Ino, true
 }
 
-// readDrops reads one router's drop log until ctx is done.
+// readDrops reads the drop log of one router (of the VPC vpcID) or of the
+// fabric (vpcID "": each drop names its VPC) until ctx is done.
 func (l *Lab) readDrops(ctx context.Context, name, vpcID string, fn func(Drop)) error {
 	ns, err := netns.Open(name)
 	if err != nil {
@@ -129,8 +130,15 @@ func (l *Lab) readDrops(ctx context.Context, name, vpcID string, fn func(Drop)) 
 		if !ok {
 			return 0
 		}
-		d.VPCID = vpcID
-		d.Chain = strings.TrimSpace(strings.TrimPrefix(*a.Prefix, DropLogPrefix))
+		// "<chain>", or in the fabric "<chain> <vpc-id>".
+		f := strings.Fields(strings.TrimPrefix(*a.Prefix, DropLogPrefix))
+		if len(f) == 0 {
+			return 0
+		}
+		d.Chain, d.VPCID = f[0], vpcID
+		if len(f) > 1 {
+			d.VPCID = f[1]
+		}
 		fn(d)
 		return 0
 	}, func(err error) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -18,20 +19,7 @@ func TestWatchDrops(t *testing.T) {
 	l := newTestLab(t, "plt-dr")
 	apply(t, l, transitSpec(transitTargets))
 
-	var mu sync.Mutex
-	var drops []Drop
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		l.WatchDrops(ctx, func(d Drop) {
-			mu.Lock()
-			defer mu.Unlock()
-			drops = append(drops, d)
-		})
-	}()
-	defer func() { cancel(); <-done }()
-	time.Sleep(500 * time.Millisecond) // the first scan opens the readers
+	drops := watchDrops(t, l)
 
 	ip := netip.MustParseAddr
 	ns := l.InstanceNamespace
@@ -51,14 +39,41 @@ func TestWatchDrops(t *testing.T) {
 			if got := dial(t, tt.from, "", tt.to); got.result != timeout {
 				t.Fatalf("dial: %v, want a timeout", got.result)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, d := range drops {
-				if d == tt.want {
-					return
-				}
-			}
-			t.Errorf("drops %+v lack %+v", drops, tt.want)
+			drops.check(t, tt.want)
 		})
+	}
+}
+
+// drops collects what WatchDrops reports.
+type drops struct {
+	mu  sync.Mutex
+	all []Drop
+}
+
+// watchDrops watches the lab's drops until the test ends.
+func watchDrops(t *testing.T, l *Lab) *drops {
+	ds := &drops{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.WatchDrops(ctx, func(d Drop) {
+			ds.mu.Lock()
+			defer ds.mu.Unlock()
+			ds.all = append(ds.all, d)
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	time.Sleep(500 * time.Millisecond) // the first scan opens the readers
+	return ds
+}
+
+// check fails the test unless want was reported.
+func (ds *drops) check(t *testing.T, want Drop) {
+	t.Helper()
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if !slices.Contains(ds.all, want) {
+		t.Errorf("drops %+v lack %+v", ds.all, want)
 	}
 }

@@ -25,10 +25,6 @@ const fabricTable = "privlink-fabric"
 // the inet families have prerouting: ChainHookInput would be its output.
 const nfARPIn = 0
 
-// errSharedFirewall is reported for every VPC with security groups while
-// the shared fabric does not enforce them (stage 1 of docs/fabric.md).
-var errSharedFirewall = errors.New("lab: the shared fabric does not enforce security groups yet")
-
 func (l *Lab) shared() bool { return l.cfg.Fabric == FabricShared }
 
 // table returns the routing table of a VPC's routes in its router's
@@ -40,14 +36,13 @@ func (l *Lab) table(vpcID string) int {
 	return unix.RT_TABLE_MAIN
 }
 
-// fabricSysctls are the fabric's own settings besides routerSysctls.
-// Answers the fabric sends itself (ICMP, resets, a listener's SYN-ACK)
+// fabricSysctls are the fabric's own settings besides routerSysctls;
+// ip_forward follows the firewall, as in a router. Answers the fabric sends itself (ICMP, resets, a listener's SYN-ACK)
 // carry the mark of what they answer, so they are routed in its VPC's
 // table. Reverse path filtering stays off: it would look a source up in
 // main (src_valid_mark) or cost a second route lookup per packet, and a
 // VPC's table alone decides where a packet may go.
 var fabricSysctls = []sysctl{
-	{"net/ipv4/ip_forward", "1"},
 	{"net/ipv4/fwmark_reflect", "1"},
 	{"net/ipv4/tcp_fwmark_accept", "1"},
 	{"net/ipv4/conf/all/rp_filter", "0"},
@@ -131,6 +126,10 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		}
 		l.fab[s.key] = s.fp
 	}
+	if !l.applyFabricFirewall(f, vpcs, st) {
+		failAll(fmt.Errorf("lab: fabric %s: no firewall", name))
+		return
+	}
 
 	for _, v := range vpcs {
 		l.applyVPC(ctx, v, st)
@@ -151,6 +150,42 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		}
 		l.fab["sweep"] = fp
 	}
+}
+
+// applyFabricFirewall installs every VPC's security groups as one table
+// (fabricRuleset) and reports whether the fabric has a firewall: without
+// any table it would forward unfiltered, so it stops forwarding and no
+// instance is attached until a table is in place.
+func (l *Lab) applyFabricFirewall(f *nsConn, vpcs []VPC, st *Status) bool {
+	parts := make([]vpcRuleset, len(vpcs))
+	for i, v := range vpcs {
+		rs, err := compileFirewall(v.Firewall, routerAddrs(v))
+		st.fail(v.ID, err) // bad rules are left out and reported; the rest applies
+		parts[i] = vpcRuleset{number: l.vpcNum[v.ID], id: v.ID, rs: rs}
+	}
+	rs := fabricRuleset(parts)
+	text := rs.String()
+	if l.fab["firewall"] == text {
+		return true
+	}
+	delete(l.fab, "firewall")
+	err := rs.install(f.fd())
+	if err == nil {
+		err = f.sysctl(sysctl{"net/ipv4/ip_forward", "1"})
+	}
+	if err != nil {
+		for _, v := range vpcs {
+			st.fail(v.ID, fmt.Errorf("lab: firewall of %s: %w", v.ID, err))
+		}
+		if ok, _ := tableExists(f.fd()); !ok {
+			_ = f.sysctl(sysctl{"net/ipv4/ip_forward", "0"})
+			return false
+		}
+		return true // the last table stands
+	}
+	l.fab["firewall"] = text
+	l.log.Info("lab: fabric firewall installed", "vpcs", len(vpcs))
+	return true
 }
 
 // ensureFabricBase sets the fabric's sysctls and moves the local table's

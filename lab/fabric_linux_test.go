@@ -1,16 +1,13 @@
 package lab
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/privlink/privlink/netns"
 )
@@ -57,7 +54,7 @@ func TestRouting(t *testing.T) {
 	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
 		t.Run(string(fabric), func(t *testing.T) {
 			l, _ := newFabricLab(t, "plt-rt"+string(fabric[0]), fabric)
-			applyRouting(t, l, routingSpec(true))
+			apply(t, l, routingSpec(true))
 			ns := l.InstanceNamespace
 			listen(t, ns(a1), "a1", "10.0.1.10:80")
 			listen(t, ns(a3), "a3", "10.0.2.10:80")
@@ -112,7 +109,7 @@ func checkRouting(t *testing.T, l *Lab) {
 func TestSharedFabric(t *testing.T) {
 	requireRoot(t)
 	l, cfg := newFabricLab(t, "plt-fab", FabricShared)
-	applyRouting(t, l, routingSpec(true))
+	apply(t, l, routingSpec(true))
 	ns := l.InstanceNamespace
 	listen(t, ns(a1), "a1", "10.0.1.10:80")
 	listen(t, ns(b1), "b1", "10.0.1.10:80")
@@ -141,7 +138,7 @@ func TestSharedFabric(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		applyRouting(t, l2, routingSpec(true))
+		apply(t, l2, routingSpec(true))
 		if got := fabricNumbers(t, cfg); got[vpcA] != na || got[vpcB] != nb {
 			t.Errorf("VPC numbers after a restart: %v, want %v", got, nums)
 		}
@@ -155,7 +152,7 @@ func TestSharedFabric(t *testing.T) {
 	})
 
 	t.Run("a VPC leaves", func(t *testing.T) {
-		applyRouting(t, l, routingSpec(false))
+		apply(t, l, routingSpec(false))
 		if got := fabricNumbers(t, cfg); len(got) != 1 || got[vpcA] != na {
 			t.Errorf("VPC numbers: %v, want only A's %d", got, na)
 		}
@@ -178,14 +175,14 @@ func TestSharedFabric(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		applyRouting(t, lr, routingSpec(false))
+		apply(t, lr, routingSpec(false))
 		if netns.Exists(fabric) {
 			t.Error("the fabric outlived a switch to routers")
 		}
 		reach(t, ns(a2), "10.0.1.10:80", "a1")
 
 		// And back: the routers go, the fabric comes.
-		applyRouting(t, l, routingSpec(false))
+		apply(t, l, routingSpec(false))
 		if netns.Exists(routerNS(cfg.Prefix, vpcA)) {
 			t.Error("A's router namespace outlived a switch back to the fabric")
 		}
@@ -196,35 +193,11 @@ func TestSharedFabric(t *testing.T) {
 	})
 
 	t.Run("the fabric goes with the last VPC", func(t *testing.T) {
-		applyRouting(t, l, Spec{})
+		apply(t, l, Spec{})
 		if netns.Exists(fabric) {
 			t.Error("the fabric outlived its last VPC")
 		}
 	})
-}
-
-// applyRouting applies spec and fails on any error but the one the shared
-// fabric owes every VPC with security groups until it enforces them.
-func applyRouting(t *testing.T, l *Lab, spec Spec) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st := l.Apply(ctx, spec)
-	for _, v := range spec.VPCs {
-		err := st.Errors[v.ID]
-		if l.shared() && len(v.Firewall.Groups) > 0 {
-			if !errors.Is(err, errSharedFirewall) {
-				t.Errorf("%s: got %v, want %v", v.ID, err, errSharedFirewall)
-			}
-			delete(st.Errors, v.ID)
-		}
-	}
-	for id, err := range st.Errors {
-		t.Errorf("%s: %v", id, err)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
 }
 
 func fabricNumbers(t *testing.T, cfg Config) map[string]int {

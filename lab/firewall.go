@@ -79,16 +79,18 @@ type ruleset struct {
 }
 
 // nfSet is a named interval set of IPv4 addresses, or a verdict map keyed
-// by IPv4 address.
+// by IPv4 address or (byMark) by packet mark.
 type nfSet struct {
 	name   string
 	isMap  bool
+	byMark bool
 	ranges []addrRange // of a set: disjoint, sorted
-	elems  []mapElem   // of a map: sorted by address
+	elems  []mapElem   // of a map: sorted by key
 }
 
 type mapElem struct {
 	addr    netip.Addr
+	mark    uint32 // the key of a map by mark
 	verdict verdict
 }
 
@@ -134,6 +136,7 @@ type portRange struct{ from, to uint16 }
 
 type vmapMatch struct {
 	dst  bool // key on the destination address, else the source
+	mark bool // key on the packet's mark instead
 	name string
 }
 
@@ -227,21 +230,21 @@ func (c *compiler) compile(router []netip.Addr) {
 		switch in.Kind {
 		case KindInstance:
 			if v, ok := c.groupsVerdict(in.Groups, "egress"); ok {
-				egress = append(egress, mapElem{in.Addr, v})
+				egress = append(egress, mapElem{addr: in.Addr, verdict: v})
 			}
 			if v, ok := c.groupsVerdict(in.Groups, "ingress"); ok {
-				ingress = append(ingress, mapElem{in.Addr, v})
+				ingress = append(ingress, mapElem{addr: in.Addr, verdict: v})
 			}
 		case KindEndpoint:
 			endpoints = append(endpoints, addrRange{in.Addr, in.Addr})
 			if v, ok := c.groupsVerdict(in.Groups, "ingress"); ok {
-				ingress = append(ingress, mapElem{in.Addr, v})
+				ingress = append(ingress, mapElem{addr: in.Addr, verdict: v})
 			}
 		case KindLoadBalancer:
 			// A node has no security group: it sends to anyone (whose
 			// ingress rules then judge it) and anyone may reach it.
-			egress = append(egress, mapElem{in.Addr, verdict{kind: vGoto, chain: chainAdmitIn}})
-			ingress = append(ingress, mapElem{in.Addr, verdict{kind: vAccept}})
+			egress = append(egress, mapElem{addr: in.Addr, verdict: verdict{kind: vGoto, chain: chainAdmitIn}})
+			ingress = append(ingress, mapElem{addr: in.Addr, verdict: verdict{kind: vAccept}})
 		default:
 			c.errorf("lab: interface %v: unknown kind %v", in.Addr, in.Kind)
 		}
@@ -312,6 +315,90 @@ func (c *compiler) compile(router []netip.Addr) {
 	)
 	slices.SortFunc(c.chains, func(a, b nfChain) int { return strings.Compare(a.name, b.name) })
 	c.rs.chains = append(c.rs.chains, c.chains...)
+}
+
+// vpcRuleset is one VPC's compiled firewall in the shared fabric.
+type vpcRuleset struct {
+	number int // the VPC's number: its packets' mark
+	id     string
+	rs     *ruleset
+}
+
+// fabricRuleset joins the firewalls of the VPCs in the shared fabric into
+// one table. Each VPC's sets and chains are named "v<number>-…", its base
+// chains become regular chains, and the table's base chains send a packet
+// to those of its VPC by its mark (a verdict map per hook), with the same
+// policies as a router's; what carries no VPC's mark is dropped, except
+// on lo. Drops are logged with the VPC's ID after the chain's name, as one
+// log serves every VPC.
+func fabricRuleset(vpcs []vpcRuleset) *ruleset {
+	out := &ruleset{}
+	dispatch := map[string][]mapElem{}
+	for _, v := range slices.SortedFunc(slices.Values(vpcs), func(a, b vpcRuleset) int { return a.number - b.number }) {
+		prefix := "v" + strconv.Itoa(v.number) + "-"
+		scope := func(name string) string { return prefix + name }
+		scopeVerdict := func(vd verdict) verdict {
+			if vd.chain != "" {
+				vd.chain = scope(vd.chain)
+			}
+			return vd
+		}
+		for _, s := range v.rs.sets {
+			s.name = scope(s.name)
+			s.elems = slices.Clone(s.elems)
+			for i := range s.elems {
+				s.elems[i].verdict = scopeVerdict(s.elems[i].verdict)
+			}
+			out.sets = append(out.sets, s)
+		}
+		for _, ch := range v.rs.chains {
+			if ch.hook != "" {
+				dispatch[ch.hook] = append(dispatch[ch.hook],
+					mapElem{mark: uint32(v.number), verdict: verdict{kind: vGoto, chain: scope(ch.name)}})
+			}
+			ch.name, ch.hook = scope(ch.name), ""
+			ch.rules = slices.Clone(ch.rules)
+			for i := range ch.rules {
+				r := &ch.rules[i]
+				r.src.set, r.dst.set = scopeName(prefix, r.src.set), scopeName(prefix, r.dst.set)
+				if r.vmap != nil {
+					m := *r.vmap
+					m.name = scope(m.name)
+					r.vmap = &m
+				}
+				if r.logDrop != "" {
+					r.logDrop = strings.TrimSpace(r.logDrop) + " " + v.id + " "
+				}
+				r.verdict = scopeVerdict(r.verdict)
+			}
+			out.chains = append(out.chains, ch)
+		}
+	}
+	var sets []nfSet
+	var base []nfChain
+	for _, hook := range []string{"prerouting", "forward", "input", "output"} {
+		name := "vpc-" + hook
+		sets = append(sets, nfSet{name: name, isMap: true, byMark: true, elems: dispatch[hook]})
+		ch := nfChain{name: hook, hook: hook}
+		switch hook {
+		case "input":
+			ch.rules = append(ch.rules, nfRule{iifLo: true, proto: -1, verdict: verdict{kind: vAccept}})
+		case "output":
+			ch.rules = append(ch.rules, nfRule{oifLo: true, proto: -1, verdict: verdict{kind: vAccept}})
+		}
+		ch.rules = append(ch.rules, nfRule{proto: -1, vmap: &vmapMatch{mark: true, name: name}})
+		base = append(base, ch)
+	}
+	out.sets = append(sets, out.sets...)
+	out.chains = append(base, out.chains...)
+	return out
+}
+
+func scopeName(prefix, name string) string {
+	if name == "" {
+		return ""
+	}
+	return prefix + name
 }
 
 // groupsVerdict returns where an interface with these groups goes for one
@@ -501,10 +588,18 @@ func (rs *ruleset) String() string {
 			b.WriteString("\n")
 		}
 		if s.isMap {
-			fmt.Fprintf(&b, "\tmap %s {\n\t\ttype ipv4_addr : verdict\n", s.name)
+			key := "ipv4_addr"
+			if s.byMark {
+				key = "mark"
+			}
+			fmt.Fprintf(&b, "\tmap %s {\n\t\ttype %s : verdict\n", s.name, key)
 			if len(s.elems) > 0 {
 				b.WriteString("\t\telements = {\n")
 				for _, e := range s.elems {
+					if s.byMark {
+						fmt.Fprintf(&b, "\t\t\t%#08x : %s,\n", e.mark, e.verdict)
+						continue
+					}
 					fmt.Fprintf(&b, "\t\t\t%s : %s,\n", e.addr, e.verdict)
 				}
 				b.WriteString("\t\t}\n")
@@ -630,6 +725,8 @@ func (r nfRule) String() string {
 		}
 	}
 	switch {
+	case r.vmap != nil && r.vmap.mark:
+		parts = append(parts, "meta mark vmap @"+r.vmap.name)
 	case r.vmap != nil:
 		field := "saddr"
 		if r.vmap.dst {

@@ -60,11 +60,18 @@ func (rs *ruleset) queue(c *nftables.Conn) error {
 		// Set IDs only need to be unique within the batch; giving them here
 		// keeps the library off its package-level counter.
 		ns := &nftables.Set{Table: t, Name: s.name, ID: uint32(i + 1), KeyType: nftables.TypeIPAddr}
+		if s.byMark {
+			ns.KeyType, ns.KeyByteOrder = nftables.TypeMark, binaryutil.NativeEndian
+		}
 		var elems []nftables.SetElement
 		if s.isMap {
 			ns.IsMap, ns.DataType = true, nftables.TypeVerdict
 			for _, e := range s.elems {
-				elems = append(elems, nftables.SetElement{Key: e.addr.AsSlice(), VerdictData: e.verdict.expr()})
+				key := e.addr.AsSlice()
+				if s.byMark {
+					key = binaryutil.NativeEndian.PutUint32(e.mark)
+				}
+				elems = append(elems, nftables.SetElement{Key: key, VerdictData: e.verdict.expr()})
 			}
 		} else {
 			ns.Interval = true
@@ -280,11 +287,15 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 		if !ok {
 			return nil, fmt.Errorf("no map %s", r.vmap.name)
 		}
-		off := uint32(offSaddr)
-		if r.vmap.dst {
-			off = offDaddr
+		if r.vmap.mark {
+			e = append(e, &expr.Meta{Key: expr.MetaKeyMARK, Register: 1})
+		} else {
+			off := uint32(offSaddr)
+			if r.vmap.dst {
+				off = offDaddr
+			}
+			e = append(e, loadAddr(off)...)
 		}
-		e = append(e, loadAddr(off)...)
 		e = append(e, &expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: s.Name, SetID: s.ID})
 		return e, nil
 	}

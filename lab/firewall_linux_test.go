@@ -10,19 +10,28 @@ import (
 // the table nft(8) makes from the text form, as nft itself lists them.
 func TestInstallMatchesText(t *testing.T) {
 	requireRoot(t)
+	compile := func(fw Firewall) *ruleset {
+		rs, err := compileFirewall(fw, addrs("10.0.1.1", "10.0.2.1", "10.0.0.2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
 	tests := []struct {
 		name string
-		fw   Firewall
+		rs   *ruleset
 	}{
-		{"empty", Firewall{}},
-		{"vpc", testFirewall()},
+		{"empty", compile(Firewall{})},
+		{"vpc", compile(testFirewall())},
+		// The shared fabric's: maps by mark, every name scoped.
+		{"fabric", fabricRuleset([]vpcRuleset{
+			{number: 7, id: "vpc-b", rs: compile(Firewall{})},
+			{number: 3, id: "vpc-a", rs: compile(testFirewall())},
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs, err := compileFirewall(tt.fw, addrs("10.0.1.1", "10.0.2.1", "10.0.0.2"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rs := tt.rs
 			lib := testNS(t, testPrefix(t)+"-fwlib")
 			txt := testNS(t, testPrefix(t)+"-fwtext")
 			// Twice: the second install replaces the first in place.

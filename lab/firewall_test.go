@@ -2,9 +2,11 @@ package lab
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,6 +125,78 @@ func TestCompileFirewall(t *testing.T) {
 			}
 			golden(t, filepath.Join("testdata", tt.name+".nft"), rs.String())
 		})
+	}
+}
+
+// TestFabricRuleset checks the shared fabric's table: every set, chain and
+// reference of a VPC carries its number, every reference resolves, and the
+// base chains send each VPC's mark to that VPC's chains only.
+func TestFabricRuleset(t *testing.T) {
+	a, _ := compileFirewall(testFirewall(), addrs("10.0.1.1", "10.0.2.1", "10.0.0.2"))
+	b, _ := compileFirewall(Firewall{}, addrs("10.0.1.1"))
+	rs := fabricRuleset([]vpcRuleset{{number: 7, id: "vpc-b", rs: b}, {number: 3, id: "vpc-a", rs: a}})
+	golden(t, filepath.Join("testdata", "fabric.nft"), rs.String())
+
+	hooks := []string{"prerouting", "forward", "input", "output"}
+	sets, chains := map[string]bool{}, map[string]bool{}
+	for _, s := range rs.sets {
+		sets[s.name] = true
+	}
+	for _, ch := range rs.chains {
+		chains[ch.name] = true
+	}
+	scoped := func(name string) bool { return strings.HasPrefix(name, "v3-") || strings.HasPrefix(name, "v7-") }
+	for _, s := range rs.sets {
+		if s.byMark {
+			if len(s.elems) != 2 || s.elems[0].mark != 3 || s.elems[1].mark != 7 {
+				t.Errorf("map %s: %+v, want marks 3 and 7", s.name, s.elems)
+			}
+			for _, e := range s.elems {
+				if want := fmt.Sprintf("v%d-%s", e.mark, strings.TrimPrefix(s.name, "vpc-")); e.verdict.chain != want || e.verdict.kind != vGoto {
+					t.Errorf("map %s sends mark %d to %v, want goto %s", s.name, e.mark, e.verdict, want)
+				}
+			}
+			continue
+		}
+		if !scoped(s.name) {
+			t.Errorf("set %s carries no VPC number", s.name)
+		}
+		for _, e := range s.elems {
+			if e.verdict.chain != "" && (!chains[e.verdict.chain] || e.verdict.chain[:3] != s.name[:3]) {
+				t.Errorf("map %s sends %v to chain %s of another VPC or none", s.name, e.addr, e.verdict.chain)
+			}
+		}
+	}
+	for _, ch := range rs.chains {
+		if slices.Contains(hooks, ch.name) {
+			if ch.hook != ch.name {
+				t.Errorf("base chain %s has hook %q", ch.name, ch.hook)
+			}
+			continue
+		}
+		if ch.hook != "" || !scoped(ch.name) {
+			t.Errorf("chain %s (hook %q): want a regular chain named by its VPC", ch.name, ch.hook)
+		}
+		own := ch.name[:3]
+		for _, r := range ch.rules {
+			for _, ref := range []string{r.src.set, r.dst.set} {
+				if ref != "" && (!sets[ref] || ref[:3] != own) {
+					t.Errorf("chain %s: rule %q names set %s of another VPC or none", ch.name, r, ref)
+				}
+			}
+			if r.vmap != nil && (!sets[r.vmap.name] || r.vmap.name[:3] != own) {
+				t.Errorf("chain %s: rule %q names map %s of another VPC or none", ch.name, r, r.vmap.name)
+			}
+			if c := r.verdict.chain; c != "" && (!chains[c] || c[:3] != own) {
+				t.Errorf("chain %s: rule %q goes to chain %s of another VPC or none", ch.name, r, c)
+			}
+			if r.logDrop != "" {
+				id := map[string]string{"v3-": "vpc-a", "v7-": "vpc-b"}[own]
+				if !strings.HasPrefix(r.logDrop, DropLogPrefix) || !strings.HasSuffix(r.logDrop, " "+id+" ") {
+					t.Errorf("chain %s logs %q, want the VPC ID %s after the chain", ch.name, r.logDrop, id)
+				}
+			}
+		}
 	}
 }
 

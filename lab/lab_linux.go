@@ -312,9 +312,7 @@ func (l *Lab) applyVPC(ctx context.Context, v VPC, st *Status) {
 	}
 
 	if l.shared() {
-		if len(v.Firewall.Groups) > 0 || len(v.Firewall.Interfaces) > 0 {
-			st.fail(v.ID, errSharedFirewall)
-		}
+		// The firewall and stale veths are the fabric's (applyFabric).
 		l.attach(ctx, v, fresh, open, st)
 		return
 	}

@@ -43,9 +43,8 @@ const (
 	// a routing table, a conntrack zone and a packet mark per VPC, so that
 	// an endpoint flow can cross from one VPC to another in one namespace
 	// (docs/fabric.md). It is being built in stages and is not for users
-	// yet: it routes between instances and refuses endpoints, and it does
-	// not enforce security groups (Apply reports that for every VPC that
-	// has any).
+	// yet: it routes between instances and enforces security groups, but
+	// refuses endpoints.
 	FabricShared Fabric = "shared"
 )
 
