@@ -16,7 +16,13 @@ import (
 // balancer node.
 func TestWatchDrops(t *testing.T) {
 	requireRoot(t)
-	l := newTestLab(t, "plt-dr")
+	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
+		t.Run(string(fabric), func(t *testing.T) { testWatchDrops(t, fabric) })
+	}
+}
+
+func testWatchDrops(t *testing.T, fabric Fabric) {
+	l, _ := newFabricLab(t, "plt-dr"+string(fabric[0]), fabric)
 	apply(t, l, transitSpec(transitTargets))
 
 	drops := watchDrops(t, l)

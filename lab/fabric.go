@@ -2,19 +2,24 @@ package lab
 
 // The shared fabric (Config.Fabric = FabricShared) gives each VPC a number
 // that is its routing table, its conntrack zone and its packet mark in the
-// fabric namespace. Numbers are kept in <StateDir>/fabric.json, so that a
+// fabric namespace; load balancer nodes draw numbers from the same pool. Numbers are kept in <StateDir>/fabric.json, so that a
 // restart finds each VPC's table where it left it.
 //
 //	fabric namespace <prefix>-fabric
 //	  lo: every VPC's router and local addresses (/32s), so that the
 //	      fabric may answer from them
-//	  table ip privlink-fabric, chain prerouting (raw priority):
+//	  table ip raw, chain prerouting (raw priority):
 //	      meta mark set iifname map @marks   (instance veth → VPC number)
+//	      endpoint flows: the consumer's zone one way (fabric_nat_linux.go)
 //	      ct zone set iifname map @zones
-//	  chain output (raw priority): ct zone set meta mark map @zone-of-mark,
+//	    chain output (raw priority): ct zone set meta mark map @zone-of-mark,
 //	      so the fabric's own answers (ICMP, resets) meet their flows
+//	    chain route (mangle priority): an endpoint flow's packets take the
+//	      mark of the table that routes them
 //	  table arp privlink-fabric, chain input:
 //	      meta mark set iifname map @marks   (proxy ARP looks up routes too)
+//	  table inet privlink: every VPC's security groups (fabricRuleset)
+//	  table ip privlink-nat: endpoint flows to targets
 //	  ip rules: fwmark N lookup N (one per VPC), then the local table
 //	      (moved from the front), then main, which stays empty
 //	  table N: local routes for the VPC's own addresses, a /32 route to
@@ -22,7 +27,9 @@ package lab
 //
 // A packet is routed in its VPC's table only, and a flow's state lives in
 // its VPC's zone, so VPCs may share a CIDR. What arrives on no instance
-// veth has no mark and finds no route.
+// veth has no mark and finds no route. Load balancer nodes are instances
+// here: endpoint flows do not cross them, but their health checks start
+// there.
 
 const (
 	// maxVPCNumber bounds VPC numbers: a conntrack zone is 16 bits.

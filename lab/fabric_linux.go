@@ -9,16 +9,12 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/google/nftables"
-	"github.com/google/nftables/binaryutil"
-	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// fabricTable is the name of the shared fabric's ip and arp tables, which
-// tell VPCs apart (see fabric.go). The security groups' table will sit
-// beside them.
+// fabricTable is the name of the shared fabric's arp table, which tells
+// VPCs apart for proxy ARP (see fabric.go).
 const fabricTable = "privlink-fabric"
 
 // nfARPIn is the arp family's input hook (linux/netfilter_arp.h), where
@@ -63,9 +59,16 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	if len(vpcs) == 0 {
 		return // Apply removes the fabric
 	}
-	ids := make([]string, len(vpcs))
-	for i, v := range vpcs {
-		ids[i] = v.ID
+	// VPCs and load balancer nodes draw numbers from one pool: a path's
+	// number joins a consumer's and a node's (fabric_nat_linux.go).
+	var ids []string
+	for _, v := range vpcs {
+		ids = append(ids, v.ID)
+		for _, in := range v.Instances {
+			if isNode(in.ID) {
+				ids = append(ids, in.ID)
+			}
+		}
 	}
 	nums, err := l.numbers.assign(ids)
 	if err != nil {
@@ -73,6 +76,10 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		return
 	}
 	l.vpcNum = nums
+	ep, epErrs := planEndpoints(vpcs, nums)
+	for id, err := range epErrs {
+		st.fail(id, err)
+	}
 
 	// A VPC that left has lost its table to the sweep below: if it comes
 	// back, it is built anew.
@@ -104,7 +111,12 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		}
 	}
 	local = sortedAddrs(local)
-	numbers := slices.Sorted(maps.Values(nums))
+	var numbers []int
+	for _, v := range vpcs {
+		numbers = append(numbers, nums[v.ID])
+	}
+	slices.Sort(numbers)
+	tables := fabricTables{vethVPC: vethVPC, numbers: numbers, ep: ep}
 	// Each step runs when what it realises changed since it last
 	// succeeded; without the first, nothing else can work.
 	for _, s := range []struct {
@@ -114,7 +126,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		{"base", "1", func() error { return ensureFabricBase(f) }},
 		{"lo", fmt.Sprint(local), func() error { return f.setLoAddrs(local) }},
 		{"rules", fmt.Sprint(numbers), func() error { return syncVPCRules(f, numbers) }},
-		{"maps", fmt.Sprint(vethVPC), func() error { return installFabricMaps(f.fd(), vethVPC, numbers) }},
+		{"tables", tables.String(), func() error { return installFabricTables(f.fd(), tables) }},
 	} {
 		if l.fab[s.key] == s.fp {
 			continue
@@ -129,6 +141,15 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	if !l.applyFabricFirewall(f, vpcs, st) {
 		failAll(fmt.Errorf("lab: fabric %s: no firewall", name))
 		return
+	}
+	if fp := fmt.Sprint(ep.dnat, ep.snat); l.fab["nat"] != fp {
+		delete(l.fab, "nat")
+		if err := installNAT(f.fd(), natChains{pre: ep.dnat, post: ep.snat}); err != nil {
+			failAll(fmt.Errorf("lab: fabric %s: endpoint NAT: %w", name, err))
+			return
+		}
+		l.fab["nat"] = fp
+		l.log.Info("lab: fabric endpoint NAT installed", "rules", len(ep.dnat), "paths", len(ep.paths))
 	}
 
 	for _, v := range vpcs {
@@ -332,83 +353,6 @@ func sweepTables(f *nsConn, numbers []int) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// installFabricMaps replaces the fabric's ip and arp tables in one batch:
-// the marks and zones of each instance veth's VPC (see fabric.go).
-func installFabricMaps(nsFD int, vethVPC map[string]int, numbers []int) error {
-	c, err := nftables.New(nftables.WithNetNSFd(nsFD), nftables.WithSockOptions(batchBuffers))
-	if err != nil {
-		return fmt.Errorf("nftables: %w", err)
-	}
-	accept := nftables.ChainPolicyAccept
-	ifname := func(name string) []byte {
-		b := make([]byte, unix.IFNAMSIZ)
-		copy(b, name)
-		return b
-	}
-	mark := func(n int) []byte { return binaryutil.NativeEndian.PutUint32(uint32(n)) }
-	zone := func(n int) []byte { return binaryutil.NativeEndian.PutUint16(uint16(n)) }
-	zoneType := nftables.TypeInteger // a conntrack zone: a 16-bit integer
-	zoneType.Bytes = 2
-	var markElems, zoneElems, zoneOfMark []nftables.SetElement
-	for _, veth := range slices.Sorted(maps.Keys(vethVPC)) {
-		n := vethVPC[veth]
-		markElems = append(markElems, nftables.SetElement{Key: ifname(veth), Val: mark(n)})
-		zoneElems = append(zoneElems, nftables.SetElement{Key: ifname(veth), Val: zone(n)})
-	}
-	for _, n := range numbers {
-		zoneOfMark = append(zoneOfMark, nftables.SetElement{Key: mark(n), Val: zone(n)})
-	}
-	// lookup looks up what key loads into register 1 in the map s and
-	// hands the value to set.
-	lookup := func(key expr.Any, s *nftables.Set, set expr.Any) []expr.Any {
-		return []expr.Any{key, &expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: s.Name, SetID: s.ID}, set}
-	}
-	iif := &expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1}
-	setMark := &expr.Meta{Key: expr.MetaKeyMARK, Register: 1, SourceRegister: true}
-	setZone := &expr.Ct{Key: expr.CtKeyZONE, Register: 1, SourceRegister: true}
-
-	ip := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: fabricTable}
-	c.AddTable(ip)
-	c.DelTable(ip)
-	c.AddTable(ip)
-	sets := []struct {
-		set   *nftables.Set
-		elems []nftables.SetElement
-	}{
-		{&nftables.Set{Table: ip, Name: "marks", ID: 1, IsMap: true, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, DataType: nftables.TypeMark}, markElems},
-		{&nftables.Set{Table: ip, Name: "zones", ID: 2, IsMap: true, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, DataType: zoneType}, zoneElems},
-		{&nftables.Set{Table: ip, Name: "zone-of-mark", ID: 3, IsMap: true, KeyType: nftables.TypeMark, KeyByteOrder: binaryutil.NativeEndian, DataType: zoneType}, zoneOfMark},
-	}
-	for _, s := range sets {
-		if err := c.AddSet(s.set, s.elems); err != nil {
-			return fmt.Errorf("nftables: set %s: %w", s.set.Name, err)
-		}
-	}
-	pre := c.AddChain(&nftables.Chain{Name: "prerouting", Table: ip, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw, Policy: &accept})
-	c.AddRule(&nftables.Rule{Table: ip, Chain: pre, Exprs: lookup(iif, sets[0].set, setMark)})
-	c.AddRule(&nftables.Rule{Table: ip, Chain: pre, Exprs: lookup(iif, sets[1].set, setZone)})
-	out := c.AddChain(&nftables.Chain{Name: "output", Table: ip, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityRaw, Policy: &accept})
-	c.AddRule(&nftables.Rule{Table: ip, Chain: out, Exprs: lookup(&expr.Meta{Key: expr.MetaKeyMARK, Register: 1}, sets[2].set, setZone)})
-
-	arp := &nftables.Table{Family: nftables.TableFamilyARP, Name: fabricTable}
-	c.AddTable(arp)
-	c.DelTable(arp)
-	c.AddTable(arp)
-	arpMarks := &nftables.Set{Table: arp, Name: "marks", ID: 4, IsMap: true, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, DataType: nftables.TypeMark}
-	if err := c.AddSet(arpMarks, markElems); err != nil {
-		return fmt.Errorf("nftables: arp set marks: %w", err)
-	}
-	in := c.AddChain(&nftables.Chain{Name: "input", Table: arp, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookRef(nfARPIn), Priority: nftables.ChainPriorityFilter, Policy: &accept})
-	c.AddRule(&nftables.Rule{Table: arp, Chain: in, Exprs: lookup(iif, arpMarks, setMark)})
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables: replace tables %s: %w", fabricTable, err)
-	}
-	return nil
 }
 
 // removeFabric tears the fabric namespace down, and with it every veth

@@ -97,7 +97,8 @@ type mapElem struct {
 // nfChain is a chain; hook is "" for a regular chain. Base chains have
 // filter priority and drop what no rule accepts, except prerouting, which
 // runs at mangle priority (before destination NAT) and lets through what it
-// does not drop.
+// does not drop, and postrouting (the shared fabric's only), which runs
+// just after source NAT and lets through what it does not drop.
 type nfChain struct {
 	name  string
 	hook  string // "prerouting", "forward", "input" or "output"
@@ -109,9 +110,12 @@ type nfChain struct {
 type nfRule struct {
 	ctState uint32 // match when any of these ct state bits is set
 	ctDNAT  bool   // the flow's destination was translated
-	iifLo   bool   // the packet came in on lo
-	oifLo   bool   // the packet goes out on lo
-	notIPv4 bool   // the packet is not IPv4
+	// ctMarked matches a flow with a conntrack mark: in the shared
+	// fabric, an endpoint flow (fabric_nat_linux.go).
+	ctMarked bool
+	iifLo    bool // the packet came in on lo
+	oifLo    bool // the packet goes out on lo
+	notIPv4  bool // the packet is not IPv4
 	// orphanTCP matches a TCP segment with neither SYN nor RST: as the
 	// first packet of a flow, one whose state is gone (it idled out, or
 	// its endpoint or target was taken away).
@@ -374,9 +378,18 @@ func fabricRuleset(vpcs []vpcRuleset) *ruleset {
 			out.chains = append(out.chains, ch)
 		}
 	}
+	// An endpoint flow crosses from its consumer's VPC into its
+	// provider's, translated once: after its source becomes the load
+	// balancer node's, the target's ingress rules judge it in the
+	// provider's admit-ingress, as a flow from the node.
+	for _, v := range vpcs {
+		dispatch["postrouting"] = append(dispatch["postrouting"], mapElem{mark: uint32(v.number),
+			verdict: verdict{kind: vGoto, chain: "v" + strconv.Itoa(v.number) + "-" + chainAdmitIn}})
+	}
+	slices.SortFunc(dispatch["postrouting"], func(a, b mapElem) int { return int(a.mark) - int(b.mark) })
 	var sets []nfSet
 	var base []nfChain
-	for _, hook := range []string{"prerouting", "forward", "input", "output"} {
+	for _, hook := range []string{"prerouting", "forward", "input", "output", "postrouting"} {
 		name := "vpc-" + hook
 		sets = append(sets, nfSet{name: name, isMap: true, byMark: true, elems: dispatch[hook]})
 		ch := nfChain{name: hook, hook: hook}
@@ -386,7 +399,11 @@ func fabricRuleset(vpcs []vpcRuleset) *ruleset {
 		case "output":
 			ch.rules = append(ch.rules, nfRule{oifLo: true, proto: -1, verdict: verdict{kind: vAccept}})
 		}
-		ch.rules = append(ch.rules, nfRule{proto: -1, vmap: &vmapMatch{mark: true, name: name}})
+		r := nfRule{proto: -1, vmap: &vmapMatch{mark: true, name: name}}
+		if hook == "postrouting" {
+			r.ctState, r.ctMarked = ctNew, true
+		}
+		ch.rules = append(ch.rules, r)
 		base = append(base, ch)
 	}
 	out.sets = append(sets, out.sets...)
@@ -622,6 +639,8 @@ func (rs *ruleset) String() string {
 		case "":
 		case "prerouting":
 			fmt.Fprintf(&b, "\t\ttype filter hook %s priority mangle; policy accept;\n", ch.hook)
+		case "postrouting":
+			fmt.Fprintf(&b, "\t\ttype filter hook %s priority srcnat + 1; policy accept;\n", ch.hook)
 		default:
 			fmt.Fprintf(&b, "\t\ttype filter hook %s priority filter; policy drop;\n", ch.hook)
 		}
@@ -676,6 +695,9 @@ func (r nfRule) String() string {
 	}
 	if r.ctDNAT {
 		parts = append(parts, "ct status dnat")
+	}
+	if r.ctMarked {
+		parts = append(parts, "ct mark != 0x00000000")
 	}
 	if r.iifLo {
 		parts = append(parts, `iif "lo"`)

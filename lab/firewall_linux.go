@@ -47,8 +47,11 @@ func (rs *ruleset) queue(c *nftables.Conn) error {
 				return fmt.Errorf("nftables: chain %s: unknown hook %q", ch.name, ch.hook)
 			}
 			policy, prio := nftables.ChainPolicyDrop, nftables.ChainPriorityFilter
-			if ch.hook == "prerouting" {
+			switch ch.hook {
+			case "prerouting":
 				policy, prio = nftables.ChainPolicyAccept, nftables.ChainPriorityMangle
+			case "postrouting":
+				policy, prio = nftables.ChainPolicyAccept, nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource+1)
 			}
 			nc.Type, nc.Hooknum, nc.Priority, nc.Policy = nftables.ChainTypeFilter, hook, prio, &policy
 		}
@@ -139,10 +142,11 @@ func tableExists(nsFD int) (bool, error) {
 }
 
 var hooks = map[string]*nftables.ChainHook{
-	"prerouting": nftables.ChainHookPrerouting,
-	"forward":    nftables.ChainHookForward,
-	"input":      nftables.ChainHookInput,
-	"output":     nftables.ChainHookOutput,
+	"prerouting":  nftables.ChainHookPrerouting,
+	"forward":     nftables.ChainHookForward,
+	"input":       nftables.ChainHookInput,
+	"output":      nftables.ChainHookOutput,
+	"postrouting": nftables.ChainHookPostrouting,
 }
 
 // intervalElements encodes disjoint sorted ranges as nft(8) does: each
@@ -218,6 +222,10 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 				Mask: binaryutil.NativeEndian.PutUint32(ctStatusDNAT), Xor: make([]byte, 4)},
 			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
 		)
+	}
+	if r.ctMarked {
+		e = append(e, &expr.Ct{Register: 1, Key: expr.CtKeyMARK},
+			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)})
 	}
 	// lo is interface 1 in every namespace.
 	if r.iifLo {

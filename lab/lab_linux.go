@@ -215,10 +215,6 @@ func (l *Lab) validate(spec Spec, st *Status) (vpcs []VPC, wantNS, wantInst map[
 		gateways := sortedAddrs(v.RouterAddrs)
 		vv := v
 		vv.Instances = nil
-		if l.shared() && len(v.Endpoints) > 0 {
-			st.fail(v.ID, errors.New("lab: the shared fabric does not carry endpoints yet"))
-			vv.Endpoints = nil
-		}
 		for _, in := range v.Instances {
 			err := validInstanceID(in.ID)
 			switch {
@@ -553,6 +549,12 @@ func (l *Lab) ensureInstance(r *nsConn, v VPC, in Instance) error {
 	}
 
 	if isNode(in.ID) {
+		if l.shared() {
+			// Endpoint flows reach targets from the node's address
+			// without crossing the node: its own sockets take other
+			// ports (fabric_nat_linux.go).
+			return inst.sysctl(sysctl{"net/ipv4/ip_local_port_range", nodeLocalPorts})
+		}
 		// A node forwards what arrives over transit links to targets.
 		return inst.sysctl(sysctl{"net/ipv4/ip_forward", "1"})
 	}

@@ -169,9 +169,7 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 			m := concat(matchIifPrefix("t"), matchTCPDport(f.Port), matchTCPFlags(tcpSYN|tcpACK, tcpSYN))
 			text := fmt.Sprintf("iifname \"t*\" tcp dport %d %s", f.Port, synOnlyText)
 			if len(ts) > 1 {
-				m = append(m,
-					&expr.Hash{Type: expr.HashTypeSym, Modulus: uint32(len(ts)), DestRegister: 1},
-					&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(i))})
+				m = append(m, matchSymhash(len(ts), i)...)
 				text += fmt.Sprintf(" symhash mod %d %d", len(ts), i)
 			}
 			pre = append(pre, natRule{
@@ -505,12 +503,16 @@ const (
 
 // matchTCPFlags matches TCP segments whose flags, masked, equal want.
 func matchTCPFlags(mask, want byte) []expr.Any {
+	return append(tcpFlags(mask), &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{want}})
+}
+
+// tcpFlags loads a TCP segment's flags, masked, into register 1.
+func tcpFlags(mask byte) []expr.Any {
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offTCPFlags, Len: 1},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{want}},
 	}
 }
 

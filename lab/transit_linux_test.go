@@ -74,11 +74,18 @@ func transitSpec(targets80 []netip.AddrPort) Spec {
 	return Spec{VPCs: []VPC{p, c}}
 }
 
-// TestTransit drives the kernel endpoint path: consumer router NAT →
-// transit link → node NAT → target, with overlapping VPCs.
+// TestTransit drives the kernel endpoint path, with overlapping VPCs:
+// consumer router NAT → transit link → node NAT → target with router
+// namespaces, one translation in the shared fabric.
 func TestTransit(t *testing.T) {
 	requireRoot(t)
-	l := newTestLab(t, "plt-tr")
+	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
+		t.Run(string(fabric), func(t *testing.T) { testTransit(t, fabric) })
+	}
+}
+
+func testTransit(t *testing.T, fabric Fabric) {
+	l, _ := newFabricLab(t, "plt-tr"+string(fabric[0]), fabric)
 	apply(t, l, transitSpec(transitTargets))
 
 	ns := l.InstanceNamespace
@@ -111,6 +118,9 @@ func TestTransit(t *testing.T) {
 	})
 
 	path := []string{ns(c1), l.RouterNamespace(vpcC), ns(nodeP), l.RouterNamespace(vpcP), ns(t1)}
+	if fabric == FabricShared {
+		path = []string{ns(c1), l.RouterNamespace(vpcC), ns(t1)}
+	}
 	t.Run("every link of the endpoint path takes big segments", func(t *testing.T) {
 		// The bench's throughput table depends on it: at 64 KiB a segment,
 		// each namespace crossed costs up to eight times as often.
