@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/privlink/privlink/lab"
-	"github.com/privlink/privlink/netns"
 )
 
 // The hop table measures what one more namespace on a path costs, apart
@@ -22,21 +21,24 @@ import (
 // privlink's kernel path crosses three (the consumer VPC's router, the load
 // balancer node, the provider VPC's router).
 //
-// More columns measure the shapes a faster endpoint path could take, built
-// the same way with two VPCs of the same CIDR: the client in one, the server
-// in the other, the client connecting to an endpoint address that is
-// translated once (DNAT to the server, SNAT to a load balancer address):
-// either by the consumer VPC's router, joined by a veth to the provider VPC's
-// router that only forwards (newNATPair), or inside one namespace that holds
-// both VPCs' routers (newSharedRouter). The shared router also carries a
-// direct path, between two instances of the provider VPC, as the lab's
-// direct path would cross it.
+// More columns measure the shapes a faster endpoint path could take, with
+// two VPCs of the same CIDR: the client in one, the server in the other, the
+// client connecting to an endpoint address that is translated once (DNAT to
+// the server, SNAT to a load balancer address). One is built by hand as the
+// chains are: the consumer VPC's router, joined by a veth to the provider
+// VPC's router that only forwards (newNATPair). The other is the lab's shared
+// fabric, one namespace that holds every VPC's router (docs/fabric.md), built
+// by the lab package itself beside a lab of router namespaces from the same
+// spec (newLabPaths), each with its direct path (the client to an instance in
+// another subnet of its VPC) and its endpoint path.
 
 // Column names of the hop table.
 const (
-	colNATPair      = "2 routers, NAT once"
-	colSharedDirect = "shared router, direct"
-	colShared       = "shared router, NAT once"
+	colNATPair       = "2 routers, NAT once"
+	colRoutersDirect = "lab routers, direct"
+	colRoutersEP     = "lab routers, endpoint"
+	colSharedDirect  = "lab shared, direct"
+	colShared        = "lab shared, endpoint"
 )
 
 // hopCounts are the chain lengths measured.
@@ -49,12 +51,13 @@ func hopColumn(n int) string {
 	return fmt.Sprintf("%d routers", n)
 }
 
-// hopChain is one path of plain namespaces, made by newHopChain, newNATPair
-// or newSharedRouter and removed by close.
+// hopChain is one path, of plain namespaces (made by newHopChain or
+// newNATPair) or of a lab (newLabPaths), removed by close.
 type hopChain struct {
 	spaces         []string // every namespace of the path
 	client, server string   // the client's and the server's namespaces
 	dial           string   // the address the client connects to
+	cleanup        func()   // removes what is not in spaces (a lab)
 }
 
 // add creates the chain's namespaces, named prefix+name. On an error the
@@ -156,12 +159,12 @@ func newHopChain(ctx context.Context, prefix string, routers int) (*hopChain, er
 	return c, c.setUp(ctx, cmds, rulesets)
 }
 
-// The two VPCs of newNATPair and newSharedRouter: both 10.0.0.0/16, the
-// client and the server both at 10.0.1.4 in their subnets (10.0.1.0/24,
-// gateway .1), and the shared router's second provider instance at hopOther.
-// The client connects to the endpoint address hopEndpoint; the server sees
-// the flow come from the load balancer address hopNode, from a source port
-// in hopNodePorts.
+// The two VPCs of newNATPair and newLabPaths: both 10.0.0.0/16, the client
+// and the server both at 10.0.1.4 in their subnets (10.0.1.0/24, gateway
+// .1), and the lab's direct server at hopOther, in another subnet of the
+// client's VPC. The client connects to the endpoint address hopEndpoint;
+// the server sees the flow come from the load balancer address hopNode
+// (newNATPair: from a source port in hopNodePorts).
 const (
 	hopInstance  = "10.0.1.4"
 	hopOther     = "10.0.2.4"
@@ -245,122 +248,11 @@ func newNATPair(ctx context.Context, prefix string) (*hopChain, error) {
 	})
 }
 
-// newSharedRouter builds client → one router namespace holding both VPCs →
-// server (nat), and beside it a direct path from another instance of the
-// server's VPC, at 10.0.2.4 in another subnet, to the server (direct). The
-// two share their namespaces, which nat owns.
-//
-// Each VPC has a routing table and a conntrack zone of its own, so the same
-// addresses in both VPCs never meet. A packet's table is chosen by its mark,
-// one ip rule per VPC: the mark comes from a map of the interface it came in
-// on (for ARP too, so proxy ARP looks in the right table), and an endpoint
-// flow's own mark overrides it (original direction: the provider's table;
-// replies: the consumer's). No ip rule names an interface: the kernel walks
-// the rules for every packet, and one per interface costs in proportion to
-// the instances (docs/fabric.md). An endpoint flow's entry takes the
-// consumer's zone in its original direction only: its replies, sent by the
-// server to the load balancer address and a port of hopNodePorts, are looked
-// up in the default zone, where the source NAT made their tuple unique.
-// Endpoint and load balancer addresses are local routes in their VPC's
-// table, so the router answers ARP for them on that VPC's interfaces only.
-func newSharedRouter(ctx context.Context, prefix string) (direct, nat *hopChain, err error) {
-	c := &hopChain{dial: hopEndpoint}
-	if err := c.add(ctx, prefix, "c", "r", "s", "p"); err != nil {
-		return nil, nil, err
-	}
-	cl, r, sv, pr := c.spaces[0], c.spaces[1], c.spaces[2], c.spaces[3]
-	c.client, c.server = cl, sv
-	direct = &hopChain{client: pr, server: sv, dial: hopInstance}
-	cmds := routerCmds(r)
-	cmds = append(cmds, instanceCmds(cl, r, "vc", hopInstance)...)
-	cmds = append(cmds, instanceCmds(sv, r, "vs", hopInstance)...)
-	cmds = append(cmds, instanceCmds(pr, r, "vp", hopOther)...)
-	cmds = append(cmds,
-		// The gateways, in both VPCs.
-		[]string{"ip", "-n", r, "addr", "add", "10.0.1.1/32", "dev", "lo"},
-		[]string{"ip", "-n", r, "addr", "add", "10.0.2.1/32", "dev", "lo"},
-		// Table 100: the provider VPC; 101: the consumer VPC.
-		[]string{"ip", "-n", r, "route", "add", hopInstance + "/32", "dev", "vs", "table", "100"},
-		[]string{"ip", "-n", r, "route", "add", hopOther + "/32", "dev", "vp", "table", "100"},
-		[]string{"ip", "-n", r, "route", "add", "local", hopNode + "/32", "dev", "lo", "table", "100"},
-		[]string{"ip", "-n", r, "route", "add", "blackhole", "default", "table", "100"},
-		[]string{"ip", "-n", r, "route", "add", hopInstance + "/32", "dev", "vc", "table", "101"},
-		[]string{"ip", "-n", r, "route", "add", "local", hopEndpoint + "/32", "dev", "lo", "table", "101"},
-		[]string{"ip", "-n", r, "route", "add", "blackhole", "default", "table", "101"},
-		[]string{"ip", "-n", r, "rule", "add", "fwmark", "100", "lookup", "100", "pref", "100"},
-		[]string{"ip", "-n", r, "rule", "add", "fwmark", "101", "lookup", "101", "pref", "101"},
-	)
-	port := strconv.Itoa(portIperf)
-	vpcOf := "iifname map { \"vc\" : 101, \"vs\" : 100, \"vp\" : 100 }"
-	err = c.setUp(ctx, cmds, map[string]string{r: "table arp hop {\n" +
-		"\tchain vpc {\n\t\ttype filter hook input priority filter; policy accept;\n" +
-		"\t\tmeta mark set " + vpcOf + "\n\t}\n}\n" +
-		"table ip hop {\n" +
-		"\tchain vpc {\n\t\ttype filter hook prerouting priority mangle - 10; policy accept;\n" +
-		"\t\tmeta mark set " + vpcOf + "\n\t}\n" +
-		"\tchain zone {\n\t\ttype filter hook prerouting priority raw; policy accept;\n" +
-		"\t\tiifname \"vc\" ip daddr " + hopEndpoint + " tcp dport " + port + " ct original zone set 2 return\n" +
-		"\t\tiifname \"vc\" ct zone set 2\n" +
-		"\t\tiifname \"vs\" ip daddr " + hopNode + " tcp dport " + hopNodePorts + " return\n" +
-		"\t\tiifname { \"vs\", \"vp\" } ct zone set 1\n\t}\n" +
-		"\tchain route {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n" +
-		"\t\tct mark 1 ct direction original meta mark set 100\n" +
-		"\t\tct mark 1 ct direction reply meta mark set 101\n\t}\n" +
-		"\tchain to-target {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n" +
-		"\t\tiifname \"vc\" ip daddr " + hopEndpoint + " tcp dport " + port + " tcp flags syn / syn,ack ct mark set 1 meta mark set 100 dnat to " + hopInstance + "\n\t}\n" +
-		"\tchain from-node {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n" +
-		"\t\tct mark 1 oifname \"vs\" meta l4proto tcp snat to " + hopNode + ":" + hopNodePorts + "\n\t}\n" +
-		statefulForward + "}\n"})
-	if err != nil {
-		return nil, nil, err
-	}
-	// The recipe keeps the VPCs apart: the consumer's client cannot reach
-	// the provider's other instance, nor that instance the endpoint address
-	// (which, leaked, the router itself would answer).
-	for _, probe := range [][3]string{{cl, hopOther, pr}, {pr, hopEndpoint, r}} {
-		if err := unreachable(ctx, probe[0], probe[1], probe[2]); err != nil {
-			c.close()
-			return nil, nil, fmt.Errorf("shared router: %w", err)
-		}
-	}
-	return direct, c, nil
-}
-
-// unreachable checks that a TCP connection from the namespace from to addr
-// times out and that no segment of it reaches the namespace to, which holds
-// addr if anything does: an answer may be lost on its way back, since the
-// two VPCs share addresses.
-func unreachable(ctx context.Context, from, addr, to string) error {
-	before, err := tcpInSegs(to)
-	if err != nil {
-		return err
-	}
-	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", from, "nc", "-z", "-v", "-w", "1", addr, strconv.Itoa(portIperf)).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "timed out") {
-		return fmt.Errorf("%s reached %s: %s", from, addr, bytes.TrimSpace(out))
-	}
-	after, err := tcpInSegs(to)
-	if err != nil {
-		return err
-	}
-	if after != before {
-		return fmt.Errorf("%s reached %s: %d TCP segments arrived in %s", from, addr, after-before, to)
-	}
-	return nil
-}
-
-// tcpInSegs returns the TCP segments the namespace ns has received.
-func tcpInSegs(ns string) (int64, error) {
-	h, err := netns.Open(ns)
-	if err != nil {
-		return 0, err
-	}
-	defer h.Close()
-	return h.TCPSegmentsIn()
-}
-
 // close deletes the chain's namespaces, and with them its veths.
 func (c *hopChain) close() {
+	if c.cleanup != nil {
+		c.cleanup()
+	}
 	for _, ns := range c.spaces {
 		_ = exec.Command("ip", "netns", "del", ns).Run()
 	}
@@ -415,14 +307,19 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 		return fmt.Errorf("hop path %q: %w", colNATPair, err)
 	}
 	chains[colNATPair] = c
-	direct, nat, err := newSharedRouter(ctx, prefix+"s")
-	if err != nil {
-		return fmt.Errorf("hop path %q: %w", colShared, err)
+	for _, f := range []struct {
+		fabric           lab.Fabric
+		direct, endpoint string
+	}{{lab.FabricRouters, colRoutersDirect, colRoutersEP}, {lab.FabricShared, colSharedDirect, colShared}} {
+		direct, endpoint, err := newLabPaths(ctx, prefix+"l"+string(f.fabric[0]), f.fabric)
+		if err != nil {
+			return fmt.Errorf("lab paths of the %s fabric: %w", f.fabric, err)
+		}
+		chains[f.direct], chains[f.endpoint] = direct, endpoint
 	}
-	chains[colSharedDirect], chains[colShared] = direct, nat
-	cols := []string{hopColumn(1), hopColumn(2), hopColumn(3), colNATPair, colSharedDirect, colShared}
+	cols := []string{hopColumn(1), hopColumn(2), hopColumn(3), colNATPair, colRoutersDirect, colRoutersEP, colSharedDirect, colShared}
 	ratios := [][2]string{{hopColumn(2), hopColumn(1)}, {hopColumn(3), hopColumn(1)}, {colNATPair, hopColumn(1)},
-		{colShared, colSharedDirect}}
+		{colRoutersEP, colRoutersDirect}, {colShared, colSharedDirect}, {colShared, colRoutersDirect}}
 	t := rep.table(&table{
 		Title: "What a namespace on the path costs",
 		Intro: "Plain namespaces, no privlink: a client and a server joined through a chain of router namespaces by veth pairs, " +
@@ -431,9 +328,11 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 			"load balancer node's namespace, the provider VPC's router) and translates each flow twice. The last columns are " +
 			"the shapes a path as fast as direct's could take, each between two VPCs of the same CIDR, the client connecting to " +
 			"an endpoint address translated once (to the server, from a load balancer address): by the consumer VPC's router, " +
-			"joined to the provider VPC's router, which only forwards (" + colNATPair + "); or in one namespace holding both " +
-			"VPCs' routers, told apart by routing tables and conntrack zones (" + colShared + "), beside the direct path " +
-			"between two instances of one VPC through that namespace (" + colSharedDirect + "). iperf3 as above; the median of " +
+			"joined to the provider VPC's router, which only forwards (" + colNATPair + ", built by hand); or in the lab's " +
+			"shared fabric, one namespace holding every VPC's router, told apart by routing tables, marks and conntrack zones " +
+			"(docs/fabric.md; not yet what the server builds). The lab columns are built by the lab package from one spec, in " +
+			"either fabric: direct is the client to an instance in another subnet of its VPC, endpoint the client through an " +
+			"endpoint to a target of a load balancer in the other VPC, open security groups. iperf3 as above; the median of " +
 			strconv.Itoa(rounds) + " interleaved rounds of " + secs + " s.",
 		Columns: cols,
 		Ratios:  ratios,
@@ -459,13 +358,13 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 	}
 	one := four[hopColumn(1)]
 	rep.Notes = append(rep.Notes, fmt.Sprintf(hopNote, four[hopColumn(2)]/one, four[hopColumn(3)]/one, four[colNATPair]/one,
-		four[colShared]/four[colSharedDirect], four[colSharedDirect]/one))
+		four[colRoutersEP]/four[colRoutersDirect], four[colShared]/four[colSharedDirect], four[colShared]/four[colRoutersDirect]))
 	return nil
 }
 
 // hopNote is the hop table's note. Its verbs take four-stream ratios: 2
-// routers, 3 routers and colNATPair to one router, colShared to
-// colSharedDirect, and colSharedDirect to one router.
+// routers, 3 routers and colNATPair to one router, colRoutersEP to
+// colRoutersDirect, colShared to colSharedDirect and to colRoutersDirect.
 const hopNote = "What the hop table says about throughput. iperf3 runs each end in one " +
 	"thread, and the kernel carries a packet through every namespace of its path in the softirq of the CPU that sent " +
 	"it, so the sending CPU is the limit: each namespace crossed (a veth, a routing decision, a conntrack lookup and the " +
@@ -494,12 +393,12 @@ const hopNote = "What the hop table says about throughput. iperf3 runs each end 
 	"Deleting privlink's counter tables (privlink-metrics) from the path moved privlink within the noise: on this " +
 	"shared machine the rounds of one path spread over ±20%%. " +
 	"A path as fast as direct's crosses no more namespaces and translates once: the last columns measure the two " +
-	"shapes that could, built by hand as the chains are. In this run \"" + colNATPair + "\" kept %.2f× of one " +
-	"router's four-stream throughput, and \"" + colShared + "\" %.2f× of \"" + colSharedDirect + "\" (which kept " +
-	"%.2f× of one router: the routing tables, marks and zones that keep two VPCs apart in one namespace cost every " +
-	"path there, the direct one too). On 2026-12-07 the same two shapes, built by hand beside a lab made through the " +
-	"API (six interleaved rounds of 4 s, four streams, a stateful filter in every router), kept medians of 0.80× (two " +
-	"routers) and 0.90× (shared router) of the lab's direct path, where privlink kept 0.68×; the shared router's " +
-	"endpoint path kept 0.94× of its own direct path. Only the shared router meets the target, and it changes what " +
-	"isolates one VPC from another (routing tables, conntrack zones and marks in one namespace, instead of a namespace " +
-	"each): docs/fabric.md is the plan, its first stage built (routing only, not yet switched on)."
+	"shapes that could. In this run \"" + colNATPair + "\" kept %.2f× of one router's four-stream throughput. In the " +
+	"lab's own code, the routers' endpoint path kept %.2f× of their direct path, and the shared fabric's %.2f× of its " +
+	"own (%.2f× of the routers' direct path). On 2026-12-07 a shared router built by hand beside a lab made through " +
+	"the API (six interleaved rounds of 4 s, four streams) kept 0.90× of the lab's direct path, where privlink kept " +
+	"0.68×; then the lab's shared fabric, built by the lab package in eight interleaved rounds, kept 0.98× of its " +
+	"direct path where the routers kept 0.79×. Only the shared fabric meets the target, and it changes what isolates " +
+	"one VPC from another (routing tables, conntrack zones and marks in one namespace, instead of a namespace each): " +
+	"docs/fabric.md is the plan, its routing, security groups and kernel endpoint path built and tested against both " +
+	"fabrics, the server not yet switched to it."
