@@ -104,13 +104,12 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	var local []netip.Addr
 	vethVPC := map[string]int{} // instance veth → VPC number
 	for _, v := range vpcs {
-		local = append(local, routerAddrs(v)...)
-		local = append(local, v.LocalAddrs...)
+		local = append(local, fabricAddrs(v)...)
 		for _, in := range v.Instances {
 			vethVPC[vethName(in.ID)] = nums[v.ID]
 		}
 	}
-	local = sortedAddrs(local)
+	local = sortedAddrs(local) // fabricResetAddr once
 	var numbers []int
 	for _, v := range vpcs {
 		numbers = append(numbers, nums[v.ID])
@@ -144,12 +143,16 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	}
 	if fp := fmt.Sprint(ep.dnat, ep.snat); l.fab["nat"] != fp {
 		delete(l.fab, "nat")
-		if err := installNAT(f.fd(), natChains{pre: ep.dnat, post: ep.snat}); err != nil {
+		if err := installNAT(f.fd(), natChains{pre: append([]natRule{fabricOrphanRule}, ep.dnat...), post: ep.snat}); err != nil {
 			failAll(fmt.Errorf("lab: fabric %s: endpoint NAT: %w", name, err))
 			return
 		}
 		l.fab["nat"] = fp
 		l.log.Info("lab: fabric endpoint NAT installed", "rules", len(ep.dnat), "paths", len(ep.paths))
+	}
+	if err := l.sweepFabricFlows(f, vpcs, nums); err != nil {
+		failAll(fmt.Errorf("lab: fabric %s: reset endpoint flows: %w", name, err))
+		return
 	}
 
 	for _, v := range vpcs {
@@ -180,7 +183,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 func (l *Lab) applyFabricFirewall(f *nsConn, vpcs []VPC, st *Status) bool {
 	parts := make([]vpcRuleset, len(vpcs))
 	for i, v := range vpcs {
-		rs, err := compileFirewall(v.Firewall, routerAddrs(v))
+		rs, err := compileFirewall(v.Firewall, append(routerAddrs(v), fabricResetAddr))
 		st.fail(v.ID, err) // bad rules are left out and reported; the rest applies
 		parts[i] = vpcRuleset{number: l.vpcNum[v.ID], id: v.ID, rs: rs}
 	}
@@ -207,6 +210,12 @@ func (l *Lab) applyFabricFirewall(f *nsConn, vpcs []VPC, st *Status) bool {
 	l.fab["firewall"] = text
 	l.log.Info("lab: fabric firewall installed", "vpcs", len(vpcs))
 	return true
+}
+
+// fabricAddrs are a VPC's local addresses in the fabric: its router's, its
+// endpoints' and load balancers', and fabricResetAddr.
+func fabricAddrs(v VPC) []netip.Addr {
+	return slices.Concat(routerAddrs(v), v.LocalAddrs, []netip.Addr{fabricResetAddr})
 }
 
 // ensureFabricBase sets the fabric's sysctls and moves the local table's

@@ -12,6 +12,7 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,6 +45,22 @@ const (
 	endpointPortMin, endpointPortMax = 1024, 60999
 	nodeLocalPorts                   = "61000 65535"
 )
+
+// fabricResetAddr is where the fabric sends a TCP segment of a flow it no
+// longer tracks (its idle timeout passed, or a sweep took it): a local
+// address in every VPC's table, where no socket listens, so the kernel
+// answers with a reset, from the address the client used once the
+// translation is undone. A router rejects such a segment in prerouting
+// instead, but in the fabric that reset would find no route: the kernel
+// looks the client up without the packet's mark.
+var fabricResetAddr = netip.MustParseAddr("169.254.255.254")
+
+// fabricOrphanRule sends a flow's first segment to fabricResetAddr when it
+// is neither a SYN nor a reset.
+var fabricOrphanRule = natRule{
+	text:  fmt.Sprintf("ct state new tcp flags & (syn | rst) == 0 dnat to %v", fabricResetAddr),
+	exprs: concat(matchCtState(ctNew), matchTCPFlags(tcpSYN|tcpRST, 0), dnat(netip.AddrPortFrom(fabricResetAddr, 0))),
+}
 
 // xtCTZoneDirOrig is XT_CT_ZONE_DIR_ORIG of linux/netfilter/xt_CT.h.
 const xtCTZoneDirOrig = 1 << 2
@@ -140,6 +157,63 @@ func planEndpoints(vpcs []VPC, nums map[string]int) (fabricEndpoints, map[string
 		}
 	}
 	return fe, errs
+}
+
+// sweepFabricFlows deletes the endpoint flows that may not go on, as the
+// routers' and nodes' sweeps do: their listener is gone (the endpoint was
+// rejected or deleted, the listener removed), their node is gone, or their
+// target is to be reset. The next segment of either side then opens no
+// flow and is answered with a reset. The sweep lists the whole conntrack
+// table, so it runs only when what it keeps changed.
+func (l *Lab) sweepFabricFlows(f *nsConn, vpcs []VPC, nums map[string]int) error {
+	live := map[uint32]map[netip.AddrPort]bool{} // consumer number → listeners
+	resets := map[uint32]func(uint16, netip.AddrPort) bool{}
+	var fp []string
+	for _, v := range vpcs {
+		c := uint32(nums[v.ID])
+		for _, e := range v.Endpoints {
+			if live[c] == nil {
+				live[c] = map[netip.AddrPort]bool{}
+			}
+			live[c][e.Addr] = true
+		}
+		fp = append(fp, fmt.Sprint(c, slices.SortedFunc(maps.Keys(live[c]), netip.AddrPort.Compare)))
+		for _, in := range v.Instances {
+			if isNode(in.ID) {
+				n := uint32(nums[in.ID])
+				resets[n] = targetResets(in.Forwards)
+				var ports []uint16
+				for _, fw := range in.Forwards {
+					ports = append(ports, fw.Port)
+				}
+				slices.Sort(ports)
+				fp = append(fp, fmt.Sprint(n, ports, resetFingerprint(in.Forwards)))
+			}
+		}
+	}
+	keep := fmt.Sprint(fp)
+	if l.fab["swept-flows"] == keep {
+		return nil
+	}
+	count, err := f.sweepFlows(func(fl *netlink.ConntrackFlow) bool {
+		if fl.Mark < 1<<16 {
+			return false // not an endpoint flow
+		}
+		c, n := fl.Mark>>16, fl.Mark&0xffff
+		if !live[c][origDst(fl)] {
+			return true
+		}
+		reset, ok := resets[n]
+		return !ok || reset(fl.Forward.DstPort, replySrc(fl))
+	})
+	if err != nil {
+		return err
+	}
+	l.fab["swept-flows"] = keep
+	if count > 0 {
+		l.log.Info("lab: endpoint flows reset", "flows", count)
+	}
+	return nil
 }
 
 // shorterTimeout returns the shorter of two idle timeouts, 0 being none:
@@ -252,16 +326,17 @@ func installFabricTables(nsFD int, ft fabricTables) error {
 		if err != nil {
 			return err
 		}
+		// A SYN only: later segments find their entry in the consumer's
+		// zone as well, and one that finds none (an orphan) is not to open
+		// a one-way flow, which its reset could not meet.
 		ch := c.AddChain(&nftables.Chain{Name: fmt.Sprintf("endpoint-zone-%d", n), Table: ip})
-		c.AddRule(&nftables.Rule{Table: ip, Chain: ch, Exprs: []expr.Any{
-			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		c.AddRule(&nftables.Rule{Table: ip, Chain: ch, Exprs: concat(matchTCPFlags(tcpSYN|tcpACK, tcpSYN), []expr.Any{
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offDaddr, Len: 4},
 			&expr.Payload{DestRegister: 9, Base: expr.PayloadBaseTransportHeader, Offset: offDport, Len: 2},
 			&expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID},
 			&expr.Target{Name: "CT", Rev: 2, Info: ctZoneOrig(uint16(n))},
 			&expr.Verdict{Kind: expr.VerdictAccept},
-		}})
+		})})
 		zoneChains = append(zoneChains, nftables.SetElement{Key: markBytes(uint32(n)),
 			VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: ch.Name}})
 	}

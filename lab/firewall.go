@@ -356,6 +356,11 @@ func fabricRuleset(vpcs []vpcRuleset) *ruleset {
 			out.sets = append(out.sets, s)
 		}
 		for _, ch := range v.rs.chains {
+			if ch.hook == "prerouting" {
+				// A reset sent from prerouting finds no route in the
+				// fabric: the NAT sends orphans to fabricResetAddr.
+				ch.rules = slices.DeleteFunc(slices.Clone(ch.rules), func(r nfRule) bool { return r.orphanTCP })
+			}
 			if ch.hook != "" {
 				dispatch[ch.hook] = append(dispatch[ch.hook],
 					mapElem{mark: uint32(v.number), verdict: verdict{kind: vGoto, chain: scope(ch.name)}})

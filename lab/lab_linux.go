@@ -436,7 +436,7 @@ var routerSysctls = []sysctl{
 // and ip_forward, which follow it.
 func (l *Lab) ensureRouter(r *nsConn, v VPC) error {
 	if l.shared() {
-		return ensureVPCTable(r, l.table(v.ID), append(routerAddrs(v), v.LocalAddrs...))
+		return ensureVPCTable(r, l.table(v.ID), fabricAddrs(v))
 	}
 	if err := r.linkUp("lo"); err != nil {
 		return err

@@ -21,7 +21,13 @@ import (
 // unhealthy target, and an endpoint whose listeners or address are gone.
 func TestTransitResets(t *testing.T) {
 	requireRoot(t)
-	l := newTestLab(t, "plt-rs")
+	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
+		t.Run(string(fabric), func(t *testing.T) { testTransitResets(t, fabric) })
+	}
+}
+
+func testTransitResets(t *testing.T, fabric Fabric) {
+	l, _ := newFabricLab(t, "plt-rs"+string(fabric[0]), fabric)
 	ns := l.InstanceNamespace
 	t1t3 := []netip.AddrPort{netip.MustParseAddrPort("10.0.1.10:80"), netip.MustParseAddrPort("10.0.1.12:80")}
 	onlyT3 := t1t3[1:]
