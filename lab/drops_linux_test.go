@@ -15,10 +15,7 @@ import (
 // admit the client, and at a target whose groups do not admit the load
 // balancer node.
 func TestWatchDrops(t *testing.T) {
-	requireRoot(t)
-	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
-		t.Run(string(fabric), func(t *testing.T) { testWatchDrops(t, fabric) })
-	}
+	forEachFabric(t, testWatchDrops)
 }
 
 func testWatchDrops(t *testing.T, fabric Fabric) {

@@ -23,11 +23,19 @@ const nfARPIn = 0
 
 func (l *Lab) shared() bool { return l.cfg.Fabric == FabricShared }
 
+// number returns the fabric's number of a VPC or node, 0 if it has none.
+func (l *Lab) number(id string) int {
+	if m := l.vpcNum.Load(); m != nil {
+		return (*m)[id]
+	}
+	return 0
+}
+
 // table returns the routing table of a VPC's routes in its router's
 // namespace: main in a router of its own, the VPC's number in the fabric.
 func (l *Lab) table(vpcID string) int {
 	if l.shared() {
-		return l.vpcNum[vpcID]
+		return l.number(vpcID)
 	}
 	return unix.RT_TABLE_MAIN
 }
@@ -75,7 +83,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		failAll(err)
 		return
 	}
-	l.vpcNum = nums
+	l.vpcNum.Store(&nums)
 	ep, epErrs := planEndpoints(vpcs, nums)
 	for id, err := range epErrs {
 		st.fail(id, err)
@@ -154,6 +162,10 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		failAll(fmt.Errorf("lab: fabric %s: reset endpoint flows: %w", name, err))
 		return
 	}
+	if err := l.syncFabricMetrics(f, vpcs, nums); err != nil {
+		failAll(fmt.Errorf("lab: fabric %s: metrics: %w", name, err))
+		return
+	}
 
 	for _, v := range vpcs {
 		l.applyVPC(ctx, v, st)
@@ -185,7 +197,7 @@ func (l *Lab) applyFabricFirewall(f *nsConn, vpcs []VPC, st *Status) bool {
 	for i, v := range vpcs {
 		rs, err := compileFirewall(v.Firewall, append(routerAddrs(v), fabricResetAddr))
 		st.fail(v.ID, err) // bad rules are left out and reported; the rest applies
-		parts[i] = vpcRuleset{number: l.vpcNum[v.ID], id: v.ID, rs: rs}
+		parts[i] = vpcRuleset{number: l.number(v.ID), id: v.ID, rs: rs}
 	}
 	rs := fabricRuleset(parts)
 	text := rs.String()

@@ -50,19 +50,16 @@ func routingSpec(withB bool) Spec {
 // looking where a leaked segment would land, not only at the sender's
 // timeout.
 func TestRouting(t *testing.T) {
-	requireRoot(t)
-	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
-		t.Run(string(fabric), func(t *testing.T) {
-			l, _ := newFabricLab(t, "plt-rt"+string(fabric[0]), fabric)
-			apply(t, l, routingSpec(true))
-			ns := l.InstanceNamespace
-			listen(t, ns(a1), "a1", "10.0.1.10:80")
-			listen(t, ns(a3), "a3", "10.0.2.10:80")
-			listen(t, ns(b1), "b1", "10.0.1.10:80")
-			listen(t, ns(b2), "b2", "10.0.3.10:80")
-			checkRouting(t, l)
-		})
-	}
+	forEachFabric(t, func(t *testing.T, fabric Fabric) {
+		l, _ := newFabricLab(t, "plt-rt"+string(fabric[0]), fabric)
+		apply(t, l, routingSpec(true))
+		ns := l.InstanceNamespace
+		listen(t, ns(a1), "a1", "10.0.1.10:80")
+		listen(t, ns(a3), "a3", "10.0.2.10:80")
+		listen(t, ns(b1), "b1", "10.0.1.10:80")
+		listen(t, ns(b2), "b2", "10.0.3.10:80")
+		checkRouting(t, l)
+	})
 }
 
 // checkRouting runs the routing cases against routingSpec(true).

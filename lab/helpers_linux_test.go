@@ -25,6 +25,15 @@ func requireRoot(t *testing.T) {
 // processes (and other helpers) use other pids and so other names.
 func testPrefix(t *testing.T) string { return fmt.Sprintf("plt-lab%d", os.Getpid()) }
 
+// forEachFabric runs test against each fabric, as a subtest named by it:
+// what a user sees of the lab must not depend on how it is built.
+func forEachFabric(t *testing.T, test func(t *testing.T, fabric Fabric)) {
+	requireRoot(t)
+	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
+		t.Run(string(fabric), func(t *testing.T) { test(t, fabric) })
+	}
+}
+
 // newTestLab returns a Lab of router namespaces whose objects carry the
 // prefix name and this process's pid, and removes them when the test ends.
 func newTestLab(t *testing.T, name string) *Lab {

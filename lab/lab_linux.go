@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -52,10 +53,11 @@ type Lab struct {
 	// transit hands out transit link addresses, kept in the state
 	// directory so that they survive restarts.
 	transit *pool[netip.Addr]
-	// numbers hands out VPC numbers in the shared fabric, kept in the
-	// state directory; vpcNum is the last assignment.
+	// numbers hands out VPC and node numbers in the shared fabric, kept in
+	// the state directory; vpcNum is the last assignment, which readers of
+	// counters use without the mutex.
 	numbers *pool[int]
-	vpcNum  map[string]int
+	vpcNum  atomic.Pointer[map[string]int]
 	// fab records what the shared fabric's lab-wide steps realised: step
 	// → fingerprint (see applyFabric).
 	fab map[string]string
@@ -93,7 +95,7 @@ func New(cfg Config) (*Lab, error) {
 		vpcs: map[string]*vpcRecord{}, insts: map[string]string{}, children: map[int]string{},
 		nats: map[string]string{}, counted: map[string]string{}, swept: map[string]string{}, transit: newTransitAddrs(filepath.Join(cfg.StateDir, "transit.json")),
 		rebuilt: map[string]bool{},
-		numbers: newVPCNumbers(filepath.Join(cfg.StateDir, "fabric.json")), vpcNum: map[string]int{}, fab: map[string]string{},
+		numbers: newVPCNumbers(filepath.Join(cfg.StateDir, "fabric.json")), fab: map[string]string{},
 	}, nil
 }
 

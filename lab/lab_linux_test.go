@@ -108,10 +108,7 @@ func labSpec(out string, withA3 bool) Spec {
 // TestLab runs against both fabrics: what a user sees of VPCs, instances
 // and security groups must not depend on how the lab builds them.
 func TestLab(t *testing.T) {
-	requireRoot(t)
-	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
-		t.Run(string(fabric), func(t *testing.T) { testLab(t, fabric) })
-	}
+	forEachFabric(t, testLab)
 }
 
 func testLab(t *testing.T, fabric Fabric) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/privlink/privlink/netns"
 	"github.com/vishvananda/netlink"
@@ -70,63 +71,110 @@ func (l *Lab) syncRouterMetrics(v VPC) error {
 		return err
 	}
 	defer r.close()
-	c, err := nftables.New(nftables.WithNetNSFd(r.fd()), nftables.WithSockOptions(batchBuffers))
-	if err != nil {
-		return fmt.Errorf("nftables: %w", err)
+	keys := make([][]byte, len(want))
+	for i, a := range want {
+		keys[i] = a.AsSlice()
 	}
-	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
-	sets, fresh, err := routerMetricTable(c, t)
-	if err != nil {
-		return err
-	}
-	var have []nftables.SetElement
-	if !fresh {
-		if have, err = c.GetSetElements(sets[setAttempts]); err != nil {
-			return fmt.Errorf("nftables: list %s: %w", setAttempts, err)
-		}
-	}
-	var add, del []nftables.SetElement
-	present := map[netip.Addr]bool{}
-	for _, e := range have {
-		a, ok := netip.AddrFromSlice(e.Key)
-		if !ok {
-			continue
-		}
-		present[a] = true
-		if _, keep := slices.BinarySearchFunc(want, a, netip.Addr.Compare); !keep {
-			del = append(del, nftables.SetElement{Key: e.Key})
-		}
-	}
-	for _, a := range want {
-		if !present[a] {
-			add = append(add, nftables.SetElement{Key: a.AsSlice()})
-		}
-	}
-	for _, name := range routerMetricSets {
-		if len(add) > 0 {
-			if err := c.SetAddElements(sets[name], add); err != nil {
-				return fmt.Errorf("nftables: %s: %w", name, err)
-			}
-		}
-		if len(del) > 0 {
-			if err := c.SetDeleteElements(sets[name], del); err != nil {
-				return fmt.Errorf("nftables: %s: %w", name, err)
-			}
-		}
-	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables: metrics of %s: %w", v.ID, err)
+	if err := syncMetrics(r, addrKey, map[string][][]byte{setAttempts: keys}); err != nil {
+		return fmt.Errorf("%w (metrics of %s)", err, v.ID)
 	}
 	l.counted[key] = fp
 	return nil
 }
 
-// routerMetricTable returns the router's metrics sets, queueing the table
-// anew (fresh) when it is missing.
-func routerMetricTable(c *nftables.Conn, t *nftables.Table) (sets map[string]*nftables.Set, fresh bool, err error) {
+// syncMetrics makes the metrics table of a router or the fabric hold
+// exactly the wanted elements, keeping the counters of those it already
+// has. want maps the first set of each group of sets that share their
+// elements (routerMetricSets; fabricNodeSets) to its elements' keys.
+func syncMetrics(r *nsConn, k metricKey, want map[string][][]byte) error {
+	c, err := nftables.New(nftables.WithNetNSFd(r.fd()), nftables.WithSockOptions(batchBuffers))
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
+	sets, fresh, err := metricTable(c, t, k)
+	if err != nil {
+		return err
+	}
+	for first, keys := range want {
+		group := routerMetricSets
+		if first == fabricNodeSets[0] {
+			group = fabricNodeSets
+		}
+		var have []nftables.SetElement
+		if !fresh {
+			if have, err = c.GetSetElements(sets[first]); err != nil {
+				return fmt.Errorf("nftables: list %s: %w", first, err)
+			}
+		}
+		wanted := map[string]bool{}
+		for _, key := range keys {
+			wanted[string(key)] = true
+		}
+		var add, del []nftables.SetElement
+		present := map[string]bool{}
+		for _, e := range have {
+			present[string(e.Key)] = true
+			if !wanted[string(e.Key)] {
+				del = append(del, nftables.SetElement{Key: e.Key})
+			}
+		}
+		for _, key := range keys {
+			if !present[string(key)] {
+				present[string(key)] = true
+				add = append(add, nftables.SetElement{Key: key})
+			}
+		}
+		for _, name := range group {
+			if len(add) > 0 {
+				if err := c.SetAddElements(sets[name], add); err != nil {
+					return fmt.Errorf("nftables: %s: %w", name, err)
+				}
+			}
+			if len(del) > 0 {
+				if err := c.SetDeleteElements(sets[name], del); err != nil {
+					return fmt.Errorf("nftables: %s: %w", name, err)
+				}
+			}
+		}
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables: metrics: %w", err)
+	}
+	return nil
+}
+
+// metricKey is how a metrics table keys an endpoint's counters: by its
+// address in a router, by its VPC's number and its address in the fabric,
+// where addresses of VPCs overlap.
+type metricKey struct {
+	typ nftables.SetDatatype
+	// load loads the key of the packet's address at off into register 1.
+	load func(off uint32) []expr.Any
+	// nodes: the table also counts nodes' flows (the fabric's, where they
+	// do not cross the node).
+	nodes bool
+}
+
+var (
+	addrKey   = metricKey{typ: nftables.TypeIPAddr, load: loadAddr}
+	fabricKey = metricKey{typ: nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeIPAddr), nodes: true,
+		load: func(off uint32) []expr.Any {
+			return []expr.Any{&expr.Meta{Key: expr.MetaKeyMARK, Register: 1},
+				&expr.Payload{DestRegister: 9, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: 4}}
+		}}
+)
+
+// metricTable returns the metrics sets of a router or the fabric,
+// queueing the table anew (fresh) when it is missing.
+func metricTable(c *nftables.Conn, t *nftables.Table, k metricKey) (sets map[string]*nftables.Set, fresh bool, err error) {
+	names := routerMetricSets
+	if k.nodes {
+		names = slices.Concat(routerMetricSets, fabricNodeSets)
+	}
 	sets = map[string]*nftables.Set{}
 	existing, err := c.GetSets(t)
-	if err == nil && len(existing) == len(routerMetricSets) {
+	if err == nil && len(existing) == len(names) {
 		for _, s := range existing {
 			sets[s.Name] = s
 		}
@@ -136,8 +184,12 @@ func routerMetricTable(c *nftables.Conn, t *nftables.Table) (sets map[string]*nf
 	c.AddTable(t)
 	c.DelTable(t)
 	c.AddTable(t)
-	for i, name := range routerMetricSets {
-		s := &nftables.Set{Table: t, Name: name, ID: uint32(i + 1), KeyType: nftables.TypeIPAddr, Counter: true}
+	for i, name := range names {
+		s := &nftables.Set{Table: t, Name: name, ID: uint32(i + 1), KeyType: k.typ, Counter: true,
+			Concatenation: k.typ.Bytes > 4 && !slices.Contains(fabricNodeSets, name)}
+		if slices.Contains(fabricNodeSets, name) {
+			s.KeyType, s.KeyByteOrder = nftables.TypeMark, binaryutil.NativeEndian
+		}
 		if err := c.AddSet(s, nil); err != nil {
 			return nil, false, fmt.Errorf("nftables: set %s: %w", name, err)
 		}
@@ -150,23 +202,52 @@ func routerMetricTable(c *nftables.Conn, t *nftables.Table) (sets map[string]*nf
 	post := c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource + 10), Policy: &accept})
 	lookup := func(name string, key []expr.Any) []expr.Any {
-		return append(key, &expr.Lookup{SourceRegister: 1, SetName: name, SetID: sets[name].ID})
+		return append(slices.Clone(key), &expr.Lookup{SourceRegister: 1, SetName: name, SetID: sets[name].ID})
 	}
-	for _, r := range []struct {
+	dst, src := k.load(offDaddr), k.load(offSaddr)
+	rules := []struct {
 		chain *nftables.Chain
 		exprs []expr.Any
 	}{
-		{pre, concat(matchCtState(ctNew), lookup(setAttempts, loadAddr(offDaddr)))},
-		{pre, concat(matchCtDirection(0), lookup(setIn, loadAddr(offDaddr)))},
-		{pre, concat(matchCtDirection(0), matchTCPFlags(tcpRST, tcpRST), lookup(setRST, loadAddr(offDaddr)))},
-		{post, concat(matchCtDirection(1), matchTCPFlags(tcpSYN|tcpACK, tcpSYN|tcpACK), lookup(setNew, loadAddr(offSaddr)))},
-		{post, concat(matchCtDirection(1), lookup(setOut, loadAddr(offSaddr)))},
-		{post, concat(matchCtDirection(1), matchTCPFlags(tcpRST, tcpRST), lookup(setRSTOut, loadAddr(offSaddr)))},
-	} {
+		{pre, concat(matchCtState(ctNew), lookup(setAttempts, dst))},
+		{pre, concat(matchCtDirection(0), lookup(setIn, dst))},
+		{pre, concat(matchCtDirection(0), matchTCPFlags(tcpRST, tcpRST), lookup(setRST, dst))},
+		{post, concat(matchCtDirection(1), matchTCPFlags(tcpSYN|tcpACK, tcpSYN|tcpACK), lookup(setNew, src))},
+		{post, concat(matchCtDirection(1), lookup(setOut, src))},
+		{post, concat(matchCtDirection(1), matchTCPFlags(tcpRST, tcpRST), lookup(setRSTOut, src))},
+	}
+	if k.nodes {
+		// A node's share of an endpoint flow: its path's mark names the
+		// node in its low 16 bits (fabric_nat_linux.go).
+		fwd := c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter - 10), Policy: &accept})
+		node := []expr.Any{&expr.Ct{Key: expr.CtKeyMARK, Register: 1},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: markBytes(0xffff), Xor: make([]byte, 4)}}
+		rules = append(rules, []struct {
+			chain *nftables.Chain
+			exprs []expr.Any
+		}{
+			{fwd, concat(matchCtState(ctNew), lookup(setNodeNew, node))},
+			{fwd, lookup(setNodeBytes, node)},
+			{fwd, concat(matchCtDirection(0), matchTCPFlags(tcpRST, tcpRST), lookup(setNodeRSTClient, node))},
+			{fwd, concat(matchCtDirection(1), matchTCPFlags(tcpRST, tcpRST), lookup(setNodeRSTTarget, node))},
+		}...)
+	}
+	for _, r := range rules {
 		c.AddRule(&nftables.Rule{Table: t, Chain: r.chain, Exprs: r.exprs})
 	}
 	return sets, true, nil
 }
+
+// The fabric's node counter sets, keyed by node number.
+const (
+	setNodeNew       = "node-new"
+	setNodeBytes     = "node-bytes"
+	setNodeRSTClient = "node-rst-client"
+	setNodeRSTTarget = "node-rst-target"
+)
+
+var fabricNodeSets = []string{setNodeNew, setNodeBytes, setNodeRSTClient, setNodeRSTTarget}
 
 // Node counter names.
 const (
@@ -229,6 +310,9 @@ func (l *Lab) ensureNodeMetrics(id string) error {
 // EndpointCounters reads the counters of every endpoint interface of a
 // VPC, by address. A VPC whose router does not exist has none.
 func (l *Lab) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, error) {
+	if l.shared() {
+		return l.fabricEndpointCounters(vpcID)
+	}
 	r, err := openExisting(l.RouterNamespace(vpcID))
 	if err != nil || r == nil {
 		return nil, err
@@ -251,20 +335,7 @@ func (l *Lab) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, e
 				continue
 			}
 			ec := out[a]
-			switch name {
-			case setAttempts:
-				ec.Attempts = e.Counter.Packets
-			case setNew:
-				ec.NewConnections = e.Counter.Packets
-			case setIn:
-				ec.BytesIn = e.Counter.Bytes
-			case setOut:
-				ec.BytesOut = e.Counter.Bytes
-			case setRST:
-				ec.ResetsReceived = e.Counter.Packets
-			case setRSTOut:
-				ec.ResetsSent = e.Counter.Packets
-			}
+			ec.add(name, e.Counter)
 			out[a] = ec
 		}
 	}
@@ -289,6 +360,9 @@ func (l *Lab) NodeCounters(nodeID string) (NodeCounters, bool, error) {
 		return NodeCounters{}, false, err
 	}
 	defer n.close()
+	if l.shared() {
+		return l.fabricNodeCounters(nodeID)
+	}
 	c, err := nftables.New(nftables.WithNetNSFd(n.fd()))
 	if err != nil {
 		return NodeCounters{}, false, fmt.Errorf("nftables: %w", err)
@@ -328,6 +402,24 @@ func (l *Lab) NodeCounters(nodeID string) (NodeCounters, bool, error) {
 		}
 	}
 	return nc, true, nil
+}
+
+// add takes the counter of one element of the set name.
+func (ec *EndpointCounters) add(name string, c *expr.Counter) {
+	switch name {
+	case setAttempts:
+		ec.Attempts = c.Packets
+	case setNew:
+		ec.NewConnections = c.Packets
+	case setIn:
+		ec.BytesIn = c.Bytes
+	case setOut:
+		ec.BytesOut = c.Bytes
+	case setRST:
+		ec.ResetsReceived = c.Packets
+	case setRSTOut:
+		ec.ResetsSent = c.Packets
+	}
 }
 
 // established reports whether a TCP flow is in conntrack's ESTABLISHED

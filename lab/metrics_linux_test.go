@@ -11,8 +11,11 @@ import (
 // node against flows the test makes, and that they survive a firewall
 // change (which replaces the firewall table).
 func TestEndpointCounters(t *testing.T) {
-	requireRoot(t)
-	l := newTestLab(t, "plt-mc")
+	forEachFabric(t, testEndpointCounters)
+}
+
+func testEndpointCounters(t *testing.T, fabric Fabric) {
+	l, _ := newFabricLab(t, "plt-mc"+string(fabric[0]), fabric)
 	ns := l.InstanceNamespace
 	apply(t, l, transitSpec(transitTargets))
 	listenPeer(t, ns(t1), "t1", "10.0.1.10:80")

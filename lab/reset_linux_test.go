@@ -20,10 +20,7 @@ import (
 // a deregistered target of a group that terminates connections, an
 // unhealthy target, and an endpoint whose listeners or address are gone.
 func TestTransitResets(t *testing.T) {
-	requireRoot(t)
-	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
-		t.Run(string(fabric), func(t *testing.T) { testTransitResets(t, fabric) })
-	}
+	forEachFabric(t, testTransitResets)
 }
 
 func testTransitResets(t *testing.T, fabric Fabric) {

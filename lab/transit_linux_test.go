@@ -78,10 +78,7 @@ func transitSpec(targets80 []netip.AddrPort) Spec {
 // consumer router NAT → transit link → node NAT → target with router
 // namespaces, one translation in the shared fabric.
 func TestTransit(t *testing.T) {
-	requireRoot(t)
-	for _, fabric := range []Fabric{FabricRouters, FabricShared} {
-		t.Run(string(fabric), func(t *testing.T) { testTransit(t, fabric) })
-	}
+	forEachFabric(t, testTransit)
 }
 
 func testTransit(t *testing.T, fabric Fabric) {

@@ -1,0 +1,155 @@
+package lab
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// The shared fabric's counters live in one table "privlink-metrics" of the
+// fabric: the endpoint sets of a router keyed by VPC number and address,
+// and sets of node counters keyed by node number, over the endpoint flows
+// whose path names the node (metricTable). Active flows are counted from
+// the fabric's conntrack table by path mark.
+
+// syncFabricMetrics makes the fabric's metrics table count every endpoint
+// interface of every VPC and every load balancer node.
+func (l *Lab) syncFabricMetrics(f *nsConn, vpcs []VPC, nums map[string]int) error {
+	var eps, nodes [][]byte
+	for _, v := range vpcs {
+		for _, in := range v.Firewall.Interfaces {
+			if in.Kind == KindEndpoint && in.Addr.Is4() {
+				eps = append(eps, slices.Concat(markBytes(uint32(nums[v.ID])), in.Addr.AsSlice()))
+			}
+		}
+		for _, in := range v.Instances {
+			if isNode(in.ID) {
+				nodes = append(nodes, markBytes(uint32(nums[in.ID])))
+			}
+		}
+	}
+	slices.SortFunc(eps, bytes.Compare)
+	slices.SortFunc(nodes, bytes.Compare)
+	fp := fmt.Sprint(eps, nodes)
+	if l.fab["metrics"] == fp {
+		return nil
+	}
+	delete(l.fab, "metrics")
+	if err := syncMetrics(f, fabricKey, map[string][][]byte{setAttempts: eps, setNodeNew: nodes}); err != nil {
+		return err
+	}
+	l.fab["metrics"] = fp
+	return nil
+}
+
+// fabricEndpointCounters is EndpointCounters in the shared fabric.
+func (l *Lab) fabricEndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, error) {
+	n := l.number(vpcID)
+	f, err := openExisting(fabricNS(l.cfg.Prefix))
+	if err != nil || f == nil || n == 0 {
+		return nil, err
+	}
+	defer f.close()
+	mark := markBytes(uint32(n))
+	out := map[netip.Addr]EndpointCounters{}
+	err = readCounterSets(f, routerMetricSets, func(set string, e nftables.SetElement) {
+		if len(e.Key) < 8 || !bytes.Equal(e.Key[:4], mark) {
+			return
+		}
+		a, _ := netip.AddrFromSlice(e.Key[4:8])
+		ec := out[a]
+		ec.add(set, e.Counter)
+		out[a] = ec
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (counters of %s)", err, vpcID)
+	}
+	flows, err := fabricFlows(f)
+	if err != nil {
+		return nil, err
+	}
+	for _, fl := range flows {
+		a := origDst(fl).Addr()
+		if ec, ok := out[a]; ok && fl.Mark>>16 == uint32(n) && established(fl) {
+			ec.ActiveConnections++
+			out[a] = ec
+		}
+	}
+	return out, nil
+}
+
+// fabricNodeCounters is NodeCounters in the shared fabric, for a node
+// whose namespace exists.
+func (l *Lab) fabricNodeCounters(nodeID string) (NodeCounters, bool, error) {
+	n := l.number(nodeID)
+	f, err := openExisting(fabricNS(l.cfg.Prefix))
+	if err != nil || f == nil || n == 0 {
+		return NodeCounters{}, false, err
+	}
+	defer f.close()
+	mark := markBytes(uint32(n))
+	var nc NodeCounters
+	err = readCounterSets(f, fabricNodeSets, func(set string, e nftables.SetElement) {
+		if !bytes.Equal(e.Key, mark) {
+			return
+		}
+		switch set {
+		case setNodeNew:
+			nc.NewFlows = e.Counter.Packets
+		case setNodeBytes:
+			nc.Bytes = e.Counter.Bytes
+		case setNodeRSTClient:
+			nc.ClientResets = e.Counter.Packets
+		case setNodeRSTTarget:
+			nc.TargetResets = e.Counter.Packets
+		}
+	})
+	if err != nil {
+		return NodeCounters{}, false, fmt.Errorf("%w (counters of %s)", err, nodeID)
+	}
+	flows, err := fabricFlows(f)
+	if err != nil {
+		return NodeCounters{}, false, err
+	}
+	for _, fl := range flows {
+		if fl.Mark >= 1<<16 && fl.Mark&0xffff == uint32(n) && established(fl) {
+			nc.ActiveFlows++
+		}
+	}
+	return nc, true, nil
+}
+
+// readCounterSets calls fn with every element of the fabric's metrics sets
+// that has a counter.
+func readCounterSets(f *nsConn, sets []string, fn func(set string, e nftables.SetElement)) error {
+	c, err := nftables.New(nftables.WithNetNSFd(f.fd()))
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
+	for _, name := range sets {
+		elems, err := c.GetSetElements(&nftables.Set{Table: t, Name: name})
+		if err != nil {
+			return fmt.Errorf("nftables: read %s: %w", name, err)
+		}
+		for _, e := range elems {
+			if e.Counter != nil {
+				fn(name, e)
+			}
+		}
+	}
+	return nil
+}
+
+func fabricFlows(f *nsConn) ([]*netlink.ConntrackFlow, error) {
+	flows, err := f.nl.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET)
+	if err != nil {
+		return nil, fmt.Errorf("conntrack of the fabric: %w", err)
+	}
+	return flows, nil
+}
