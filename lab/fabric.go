@@ -1,5 +1,7 @@
 package lab
 
+import "net/netip"
+
 // The shared fabric (Config.Fabric = FabricShared) gives each VPC a number
 // that is its routing table, its conntrack zone and its packet mark in the
 // fabric namespace; load balancer nodes draw numbers from the same pool. Numbers are kept in <StateDir>/fabric.json, so that a
@@ -45,8 +47,27 @@ const (
 )
 
 func usableVPCNumber(n int) bool {
-	return n >= 1 && n <= maxVPCNumber && (n < firstKernelTable || n > lastKernelTable)
+	return n >= 1 && n <= maxVPCNumber && (n < firstKernelTable || n > lastKernelTable) &&
+		n>>8 != 169 && fabricServiceAddr(n) != fabricResetAddr
 }
+
+// fabricServiceAddr is VPC number n's own address in the fabric:
+// 169.254.(n>>8).(n&255), where its resolver listens, since the resolver
+// address (base +2) of VPCs that share a CIDR is the same (docs/fabric.md,
+// "The resolver"). Numbers whose address would fall in 169.254.169.0/24,
+// AWS's own link-local services, or on fabricResetAddr are never handed out.
+func fabricServiceAddr(n int) netip.Addr {
+	return netip.AddrFrom4([4]byte{169, 254, byte(n >> 8), byte(n)})
+}
+
+// fabricResetAddr is where the fabric sends a TCP segment of a flow it no
+// longer tracks (its idle timeout passed, or a sweep took it): a local
+// address in every VPC's table, where no socket listens, so the kernel
+// answers with a reset, from the address the client used once the
+// translation is undone. A router rejects such a segment in prerouting
+// instead, but in the fabric that reset would find no route: the kernel
+// looks the client up without the packet's mark.
+var fabricResetAddr = netip.MustParseAddr("169.254.255.254")
 
 // newVPCNumbers returns the pool of VPC numbers kept at path.
 func newVPCNumbers(path string) *pool[int] {

@@ -41,11 +41,12 @@ func (l *Lab) table(vpcID string) int {
 }
 
 // fabricSysctls are the fabric's own settings besides routerSysctls;
-// ip_forward follows the firewall, as in a router. Answers the fabric sends itself (ICMP, resets, a listener's SYN-ACK)
-// carry the mark of what they answer, so they are routed in its VPC's
-// table. Reverse path filtering stays off: it would look a source up in
-// main (src_valid_mark) or cost a second route lookup per packet, and a
-// VPC's table alone decides where a packet may go.
+// ip_forward follows the firewall, as in a router. Answers the fabric
+// sends itself (ICMP, resets, a listener's SYN-ACK) carry the mark of what
+// they answer, so they are routed in its VPC's table. Reverse path
+// filtering stays off: it would look a source up in main (without
+// src_valid_mark) or cost a second route lookup per packet, and a VPC's
+// table alone decides where a packet may go.
 var fabricSysctls = []sysctl{
 	{"net/ipv4/fwmark_reflect", "1"},
 	{"net/ipv4/tcp_fwmark_accept", "1"},
@@ -112,7 +113,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	var local []netip.Addr
 	vethVPC := map[string]int{} // instance veth → VPC number
 	for _, v := range vpcs {
-		local = append(local, fabricAddrs(v)...)
+		local = append(local, fabricAddrs(v, nums[v.ID])...)
 		for _, in := range v.Instances {
 			vethVPC[vethName(in.ID)] = nums[v.ID]
 		}
@@ -149,9 +150,10 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		failAll(fmt.Errorf("lab: fabric %s: no firewall", name))
 		return
 	}
-	if fp := fmt.Sprint(ep.dnat, ep.snat); l.fab["nat"] != fp {
+	pre := slices.Concat([]natRule{fabricOrphanRule}, resolverDNAT(vpcs, nums), ep.dnat)
+	if fp := fmt.Sprint(pre, ep.snat); l.fab["nat"] != fp {
 		delete(l.fab, "nat")
-		if err := installNAT(f.fd(), natChains{pre: append([]natRule{fabricOrphanRule}, ep.dnat...), post: ep.snat}); err != nil {
+		if err := installNAT(f.fd(), natChains{pre: pre, post: ep.snat}); err != nil {
 			failAll(fmt.Errorf("lab: fabric %s: endpoint NAT: %w", name, err))
 			return
 		}
@@ -195,7 +197,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 func (l *Lab) applyFabricFirewall(f *nsConn, vpcs []VPC, st *Status) bool {
 	parts := make([]vpcRuleset, len(vpcs))
 	for i, v := range vpcs {
-		rs, err := compileFirewall(v.Firewall, append(routerAddrs(v), fabricResetAddr))
+		rs, err := compileFirewall(v.Firewall, fabricRouterAddrs(v, l.number(v.ID)))
 		st.fail(v.ID, err) // bad rules are left out and reported; the rest applies
 		parts[i] = vpcRuleset{number: l.number(v.ID), id: v.ID, rs: rs}
 	}
@@ -224,10 +226,22 @@ func (l *Lab) applyFabricFirewall(f *nsConn, vpcs []VPC, st *Status) bool {
 	return true
 }
 
-// fabricAddrs are a VPC's local addresses in the fabric: its router's, its
-// endpoints' and load balancers', and fabricResetAddr.
-func fabricAddrs(v VPC) []netip.Addr {
-	return slices.Concat(routerAddrs(v), v.LocalAddrs, []netip.Addr{fabricResetAddr})
+// fabricRouterAddrs are the addresses of VPC number n's router in the
+// fabric, which its instances always reach: the router's own,
+// fabricResetAddr and, with a resolver, the service address the resolver
+// listens on.
+func fabricRouterAddrs(v VPC, n int) []netip.Addr {
+	addrs := append(routerAddrs(v), fabricResetAddr)
+	if v.Resolver.IsValid() {
+		addrs = append(addrs, fabricServiceAddr(n))
+	}
+	return addrs
+}
+
+// fabricAddrs are VPC number n's local addresses in the fabric: its
+// router's, its endpoints' and its load balancers'.
+func fabricAddrs(v VPC, n int) []netip.Addr {
+	return slices.Concat(fabricRouterAddrs(v, n), v.LocalAddrs)
 }
 
 // ensureFabricBase sets the fabric's sysctls and moves the local table's

@@ -46,14 +46,49 @@ const (
 	nodeLocalPorts                   = "61000 65535"
 )
 
-// fabricResetAddr is where the fabric sends a TCP segment of a flow it no
-// longer tracks (its idle timeout passed, or a sweep took it): a local
-// address in every VPC's table, where no socket listens, so the kernel
-// answers with a reset, from the address the client used once the
-// translation is undone. A router rejects such a segment in prerouting
-// instead, but in the fabric that reset would find no route: the kernel
-// looks the client up without the packet's mark.
-var fabricResetAddr = netip.MustParseAddr("169.254.255.254")
+// resolverDNAT sends each VPC's queries to its resolver address (TCP and
+// UDP port 53) to the VPC's service address, where its resolver listens.
+func resolverDNAT(vpcs []VPC, nums map[string]int) []natRule {
+	var rules []natRule
+	for _, v := range vpcs {
+		if !v.Resolver.Is4() {
+			continue
+		}
+		n := nums[v.ID]
+		to := fabricServiceAddr(n)
+		for _, p := range []struct {
+			name  string
+			proto byte
+		}{{"udp", unix.IPPROTO_UDP}, {"tcp", unix.IPPROTO_TCP}} {
+			rules = append(rules, natRule{
+				text:  fmt.Sprintf("meta mark %#x ip daddr %v %s dport %d dnat to %v", n, v.Resolver, p.name, dnsPort, to),
+				exprs: concat(matchMark(uint32(n)), matchDaddr(v.Resolver), matchDport(p.proto, dnsPort), dnat(netip.AddrPortFrom(to, 0))),
+			})
+		}
+	}
+	return rules
+}
+
+// dnsPort is where resolvers listen.
+const dnsPort = 53
+
+// ResolverSocket says where the resolver of a VPC, which its instances
+// reach at resolver, listens: at that address in the VPC's router
+// namespace, or in the shared fabric at the VPC's service address, with
+// the VPC's number as the mark of its sockets, so that its answers take the
+// VPC's table (the fabric translates resolver to the service address for
+// the VPC's packets only). ok is false while the VPC has no number yet: the
+// Apply that first builds it gives it one.
+func (l *Lab) ResolverSocket(vpcID string, resolver netip.AddrPort) (namespace string, listen netip.AddrPort, mark uint32, ok bool) {
+	if !l.shared() {
+		return l.RouterNamespace(vpcID), resolver, 0, true
+	}
+	n := l.number(vpcID)
+	if n == 0 {
+		return "", netip.AddrPort{}, 0, false
+	}
+	return fabricNS(l.cfg.Prefix), netip.AddrPortFrom(fabricServiceAddr(n), resolver.Port()), uint32(n), true
+}
 
 // fabricOrphanRule sends a flow's first segment to fabricResetAddr when it
 // is neither a SYN nor a reset.

@@ -549,10 +549,13 @@ func matchSaddrPrefix(p netip.Prefix) []expr.Any {
 	}
 }
 
-func matchTCPDport(port uint16) []expr.Any {
+func matchTCPDport(port uint16) []expr.Any { return matchDport(unix.IPPROTO_TCP, port) }
+
+// matchDport matches a TCP or UDP destination port.
+func matchDport(proto byte, port uint16) []expr.Any {
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offDport, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(port)},
 	}

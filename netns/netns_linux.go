@@ -140,23 +140,46 @@ func (ns *NS) Do(fn func() error) error {
 	return ferr
 }
 
-// ListenTCP opens a TCP listener on addr inside the namespace. The address
-// need not be configured yet (IP_FREEBIND), and SO_REUSEADDR is set so a
-// restarted server can listen again at once.
-func (ns *NS) ListenTCP(addr netip.AddrPort) (*net.TCPListener, error) {
-	lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
+// ListenOption sets an option on a listening socket before it binds.
+type ListenOption func(fd int) error
+
+// WithMark marks every packet the socket sends (SO_MARK), for policy
+// routing to route by. A TCP listener's connections take it too.
+func WithMark(mark uint32) ListenOption {
+	return func(fd int) error { return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(mark)) }
+}
+
+// listenControl sets IP_FREEBIND, SO_REUSEADDR if reuse, and opts.
+func listenControl(reuse bool, opts []ListenOption) func(network, address string, c syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
+			if reuse {
+				if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
+					return
+				}
+			}
+			if serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_FREEBIND, 1); serr != nil {
 				return
 			}
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_FREEBIND, 1)
+			for _, o := range opts {
+				if serr = o(int(fd)); serr != nil {
+					return
+				}
+			}
 		})
 		if err != nil {
 			return err
 		}
 		return serr
-	}}
+	}
+}
+
+// ListenTCP opens a TCP listener on addr inside the namespace. The address
+// need not be configured yet (IP_FREEBIND), and SO_REUSEADDR is set so a
+// restarted server can listen again at once.
+func (ns *NS) ListenTCP(addr netip.AddrPort, opts ...ListenOption) (*net.TCPListener, error) {
+	lc := net.ListenConfig{Control: listenControl(true, opts)}
 	var l net.Listener
 	err := ns.Do(func() error {
 		var err error

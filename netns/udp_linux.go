@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,17 +17,8 @@ import (
 // datagram (IP_PKTINFO), as the resolver does. Unlike ListenTCP it sets no
 // SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and without it a second
 // socket on the address fails instead of taking its datagrams.
-func (ns *NS) ListenUDP(addr netip.AddrPort) (*net.UDPConn, error) {
-	lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_FREEBIND, 1)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
+func (ns *NS) ListenUDP(addr netip.AddrPort, opts ...ListenOption) (*net.UDPConn, error) {
+	lc := net.ListenConfig{Control: listenControl(false, opts)}
 	var pc net.PacketConn
 	err := ns.Do(func() error {
 		var err error

@@ -16,6 +16,10 @@ import (
 type Namer interface {
 	RouterNamespace(vpcID string) string
 	InstanceNamespace(instanceID string) string
+	// ResolverSocket says where the resolver of a VPC, which its
+	// instances reach at resolver, listens, and the mark its sockets
+	// carry; ok is false while the lab cannot say yet.
+	ResolverSocket(vpcID string, resolver netip.AddrPort) (namespace string, listen netip.AddrPort, mark uint32, ok bool)
 }
 
 // labInstance reports whether an instance should exist in the lab.

@@ -73,7 +73,7 @@ func (d *dnsResolvers) beforeLab(snap *core.Snapshot, names Namer) {
 		} else if s != nil {
 			continue
 		}
-		d.listen(snap.VPCs[id], names.RouterNamespace(id), true)
+		d.listen(snap.VPCs[id], names, true)
 	}
 }
 
@@ -95,22 +95,24 @@ func (d *dnsResolvers) afterLab(snap *core.Snapshot, names Namer) {
 	}
 	for _, id := range slices.Sorted(maps.Keys(snap.VPCs)) {
 		if d.servers[id] == nil {
-			d.listen(snap.VPCs[id], names.RouterNamespace(id), false)
+			d.listen(snap.VPCs[id], names, false)
 		}
 	}
 }
 
-// listen starts a VPC's resolver in the router namespace name; with create
-// it makes the namespace if it does not exist yet.
-func (d *dnsResolvers) listen(vpc *core.VPC, name string, create bool) {
-	if !create && !netns.Exists(name) {
-		return // the lab could not build the router; it reports why
-	}
+// listen starts a VPC's resolver where the lab says it listens (its router
+// namespace, or the shared fabric); with create it makes the namespace if
+// it does not exist yet.
+func (d *dnsResolvers) listen(vpc *core.VPC, names Namer, create bool) {
 	addr := netip.AddrPortFrom(vpcResolverAddr(vpc), dnsPort)
+	name, at, mark, ok := names.ResolverSocket(vpc.ID, addr)
+	if !ok || (!create && !netns.Exists(name)) {
+		return // the lab has not built the VPC, or could not; it reports why
+	}
 	ns, err := netns.Create(name)
 	var srv *resolver.Server
 	if err == nil {
-		srv, err = serveIn(ns, addr, vpc.ID, d.src, d.log)
+		srv, err = serveIn(ns, at, mark, vpc.ID, d.src, d.log)
 		if err != nil {
 			ns.Close()
 		}
@@ -129,13 +131,18 @@ func (d *dnsResolvers) listen(vpc *core.VPC, name string, create bool) {
 	d.servers[vpc.ID] = &vpcResolver{ns: ns, srv: srv}
 }
 
-// serveIn opens a resolver's UDP and TCP sockets in ns and serves them.
-func serveIn(ns *netns.NS, addr netip.AddrPort, vpcID string, src *resolver.Source, log *slog.Logger) (*resolver.Server, error) {
-	pc, err := ns.ListenUDP(addr)
+// serveIn opens a resolver's UDP and TCP sockets in ns, with mark on their
+// packets unless it is 0, and serves them.
+func serveIn(ns *netns.NS, addr netip.AddrPort, mark uint32, vpcID string, src *resolver.Source, log *slog.Logger) (*resolver.Server, error) {
+	var opts []netns.ListenOption
+	if mark != 0 {
+		opts = append(opts, netns.WithMark(mark))
+	}
+	pc, err := ns.ListenUDP(addr, opts...)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := ns.ListenTCP(addr)
+	ln, err := ns.ListenTCP(addr, opts...)
 	if err != nil {
 		pc.Close()
 		return nil, err

@@ -1,62 +1,16 @@
 package reconcile
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/privlink/privlink/core"
-	"github.com/privlink/privlink/dataplane"
 	"github.com/privlink/privlink/lab"
 	"github.com/privlink/privlink/netns"
-	"github.com/privlink/privlink/resolver"
-	"github.com/privlink/privlink/store/memstore"
 )
-
-// newDNSWorld is newWorld with the resolvers enabled, as `privlink server`
-// wires them.
-func newDNSWorld(t *testing.T) *world {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root: it builds the lab in network namespaces")
-	}
-	log := slog.New(slog.DiscardHandler)
-	prefix := fmt.Sprintf("pltdn%d", os.Getpid())
-	_ = lab.Clean(prefix)
-	cloud, err := core.New(memstore.New(), core.Config{Region: "us-east-1"}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := cloud.EnsureBootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fabric, err := lab.New(lab.Config{Prefix: prefix, StateDir: t.TempDir(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec *Reconciler
-	plane := dataplane.New(dataplane.Options{Logger: log, OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) }})
-	rec = New(cloud, fabric, plane, Config{Resync: 300 * time.Millisecond}, log)
-	rec.EnableDNS(&resolver.Source{})
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = rec.Run(ctx) })
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		plane.Close()
-		if err := lab.Clean(prefix); err != nil {
-			t.Errorf("lab clean: %v", err)
-		}
-	})
-	return &world{t: t, cloud: cloud, lab: fabric, ctx: ctx}
-}
 
 // dig asks the instance's resolver (its resolv.conf's) for a name and
 // returns the status and the +short answer, or "no answer".
@@ -86,7 +40,13 @@ func (w *world) dig(instanceID, name string) string {
 // VPC's DNS attributes, and listens again when its router namespace is
 // removed behind the lab's back and rebuilt.
 func TestVPCResolversFollowTheLab(t *testing.T) {
-	w := newDNSWorld(t)
+	for _, fabric := range fabrics {
+		t.Run(string(fabric), func(t *testing.T) { testVPCResolversFollowTheLab(t, fabric) })
+	}
+}
+
+func testVPCResolversFollowTheLab(t *testing.T, fabric lab.Fabric) {
+	w := newWorld(t, worldConfig{fabric: fabric, dns: true})
 	me := core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
 	vpc, sub := w.network(me, "10.40.0.0/16", "10.40.1.0/24")
 	inst := w.instance(me, sub.ID, "", "")
@@ -113,8 +73,9 @@ func TestVPCResolversFollowTheLab(t *testing.T) {
 	attr(core.ModifyVpcAttributeInput{EnableDNSHostnames: new(true)})
 	expect("with DNS hostnames", name, "NOERROR "+inst.PrivateIP.String())
 
-	// Someone removes the router namespace: the lab builds it again on
-	// its next check, and the resolver listens in the new one.
+	// Someone removes the router namespace (the fabric, if shared): the
+	// lab builds it again on its next check, and the resolver listens in
+	// the new one.
 	router := w.lab.RouterNamespace(vpc.ID)
 	old, err := netns.Open(router)
 	w.must(err)
@@ -134,4 +95,35 @@ func TestVPCResolversFollowTheLab(t *testing.T) {
 	expect("without DNS support", name, "no answer")
 	attr(core.ModifyVpcAttributeInput{EnableDNSSupport: new(true)})
 	expect("with DNS support again", "nothing.invalid", "NXDOMAIN")
+}
+
+// TestVPCResolversApart checks that VPCs of the same CIDR each get their
+// own resolver at the same address: one VPC's DNS attributes do not leak
+// into the other's answers, in either fabric (where the shared one puts
+// both resolvers in one namespace).
+func TestVPCResolversApart(t *testing.T) {
+	for _, fabric := range fabrics {
+		t.Run(string(fabric), func(t *testing.T) {
+			w := newWorld(t, worldConfig{fabric: fabric, dns: true})
+			me := core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
+			vpcA, subA := w.network(me, "10.41.0.0/16", "10.41.1.0/24")
+			_, subB := w.network(me, "10.41.0.0/16", "10.41.1.0/24")
+			a := w.instance(me, subA.ID, "", "")
+			b := w.instance(me, subB.ID, "", "")
+			w.must(w.cloud.ModifyVpcAttribute(w.ctx, me, core.ModifyVpcAttributeInput{VpcID: vpcA.ID, EnableDNSHostnames: new(true)}))
+			nameA := core.PrivateDNSName("us-east-1", a.PrivateIP)
+			for _, c := range []struct {
+				from, want string
+			}{
+				{a.ID, "NOERROR " + a.PrivateIP.String()},
+				{b.ID, "NXDOMAIN"},
+			} {
+				var got string
+				w.eventually(fmt.Sprintf("%s asks for %s → %q", c.from, nameA, c.want), func() bool {
+					got = w.dig(c.from, nameA)
+					return got == c.want
+				})
+			}
+		})
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/privlink/privlink/lab"
 	"github.com/privlink/privlink/metrics"
 	"github.com/privlink/privlink/netns"
+	"github.com/privlink/privlink/resolver"
 	"github.com/privlink/privlink/store/memstore"
 )
 
@@ -33,7 +34,17 @@ type world struct {
 	ctx   context.Context
 }
 
-func newWorld(t *testing.T, path DataPath) *world {
+// worldConfig is what a test world runs.
+type worldConfig struct {
+	path   DataPath
+	fabric lab.Fabric
+	dns    bool // the VPC resolvers, as `privlink server` wires them
+}
+
+// fabrics are the lab's fabrics every world test runs against.
+var fabrics = []lab.Fabric{lab.FabricRouters, lab.FabricShared}
+
+func newWorld(t *testing.T, wc worldConfig) *world {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("this test needs root: it builds the lab in network namespaces")
@@ -42,9 +53,9 @@ func newWorld(t *testing.T, path DataPath) *world {
 	if os.Getenv("PRIVLINK_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	prefix := fmt.Sprintf("pltrc%d", os.Getpid())
+	prefix := fmt.Sprintf("pltrc%d%.1s", os.Getpid(), wc.fabric)
 	_ = lab.Clean(prefix)
-	cloud, err := core.New(memstore.New(), core.Config{}, log)
+	cloud, err := core.New(memstore.New(), core.Config{Region: "us-east-1"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,13 +63,16 @@ func newWorld(t *testing.T, path DataPath) *world {
 	if err := cloud.EnsureBootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fabric, err := lab.New(lab.Config{Prefix: prefix, StateDir: t.TempDir(), Logger: log})
+	fabric, err := lab.New(lab.Config{Prefix: prefix, StateDir: t.TempDir(), Logger: log, Fabric: wc.fabric})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rec *Reconciler
 	plane := dataplane.New(dataplane.Options{Logger: log, OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) }})
-	rec = New(cloud, fabric, plane, Config{Resync: 300 * time.Millisecond, DataPath: path}, log)
+	rec = New(cloud, fabric, plane, Config{Resync: 300 * time.Millisecond, DataPath: wc.path}, log)
+	if wc.dns {
+		rec.EnableDNS(&resolver.Source{})
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = rec.Run(ctx) }()
@@ -152,17 +166,21 @@ func (w *world) dial(instanceID string, addr netip.Addr, port int) (string, erro
 const socatUserData = "#!/bin/sh\nsocat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo %s $SOCAT_PEERADDR' &\n"
 
 // TestEndpointCarriesTrafficThroughTheLab runs the walking skeleton's path
-// with core calls, on both data paths: provider and consumer with the same
-// CIDR, acceptance, traffic source-NATed to the load balancer, security
-// groups, rejection.
+// with core calls, on both data paths and both lab fabrics: provider and
+// consumer with the same CIDR, acceptance, traffic source-NATed to the load
+// balancer, security groups, rejection.
 func TestEndpointCarriesTrafficThroughTheLab(t *testing.T) {
-	for _, path := range []DataPath{DataPathKernel, DataPathProxy} {
-		t.Run(string(path), func(t *testing.T) { testEndpointCarriesTraffic(t, path) })
+	for _, fabric := range fabrics {
+		for _, path := range []DataPath{DataPathKernel, DataPathProxy} {
+			t.Run(string(fabric)+"/"+string(path), func(t *testing.T) {
+				testEndpointCarriesTraffic(t, worldConfig{path: path, fabric: fabric})
+			})
+		}
 	}
 }
 
-func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
-	w := newWorld(t, path)
+func testEndpointCarriesTraffic(t *testing.T, wc worldConfig) {
+	w := newWorld(t, wc)
 	provider := core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
 	acct, err := w.cloud.CreateAccount(w.ctx, provider)
 	w.must(err)
@@ -276,7 +294,7 @@ func testEndpointCarriesTraffic(t *testing.T, path DataPath) {
 	// /metrics counts what went through: on the kernel path the flows C
 	// opened (two, one before and one after the repair, at least), D's
 	// dropped SYNs, and the healthy target.
-	if path == DataPathKernel {
+	if wc.path == DataPathKernel {
 		text := scrape(t, w)
 		for _, want := range []string{
 			fmt.Sprintf(`privlink_nlb_healthy_host_count{load_balancer="net/maint/%s",owner_id="%s",target_group="targetgroup/ssh-a/%s"} 1`, lb.ID, provider.AccountID, tg.ID),
