@@ -10,7 +10,8 @@
 #     security group admitting 8022-8023 from C only, an interface endpoint.
 #
 # Usage: scripts/e2e-walking-skeleton.sh [path/to/privlink]
-# Env:   AWS (default /usr/bin/aws, the CLI v2), KEEP=1 keeps the data dir.
+# Env:   AWS (default /usr/bin/aws, the CLI v2), KEEP=1 keeps the data dir,
+#        SERVER_ARGS: more flags for the server (e.g. --lab-fabric shared).
 set -euo pipefail
 
 BIN=${1:-${PRIVLINK_BIN:-}}
@@ -29,7 +30,8 @@ fail() { printf 'FAIL: %s\n' "$*" >&2; [[ -f $DATA/server.log ]] && tail -50 "$D
 pass() { printf '   ok: %s\n' "$*"; }
 
 start_server() {
-	"$BIN" server --listen "127.0.0.1:$PORT" --data-dir "$DATA" >>"$DATA/server.log" 2>&1 &
+	# shellcheck disable=SC2086 # SERVER_ARGS is a list of flags
+	"$BIN" server --listen "127.0.0.1:$PORT" --data-dir "$DATA" ${SERVER_ARGS:-} >>"$DATA/server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		curl -fsS "$URL/" >/dev/null 2>&1 && return 0

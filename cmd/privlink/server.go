@@ -64,6 +64,7 @@ type serverFlags struct {
 	cpuProfile    string
 	memProfile    string
 	smallSegments bool
+	labFabric     string
 }
 
 func newServerCmd() *cobra.Command {
@@ -96,6 +97,11 @@ func newServerCmd() *cobra.Command {
 	fl.BoolVar(&f.smallSegments, "lab-small-segments", false,
 		"keep TCP segments on lab links at 64 KiB, as on EC2, instead of 512 KiB (BIG TCP): about a quarter less throughput, "+
 			"but every captured packet keeps its IP length (older tcpdump, such as 4.99.3, prints \"IP bad-len 0\" for larger ones)")
+	// The shared lab fabric (docs/fabric.md) is built in stages: hidden until
+	// overlapping endpoint addresses on the proxy path work in it.
+	fl.StringVar(&f.labFabric, "lab-fabric", string(lab.FabricRouters),
+		"how the lab builds VPCs: routers (a router namespace each) or shared (one namespace for every VPC's router, docs/fabric.md)")
+	_ = fl.MarkHidden("lab-fabric")
 	// For profiling the server under a benchmark (bench -server-profile).
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fl.MarkHidden("cpuprofile")
@@ -120,6 +126,9 @@ func runServer(ctx context.Context, f serverFlags) error {
 	path := reconcile.DataPath(f.dataPath)
 	if path != reconcile.DataPathKernel && path != reconcile.DataPathProxy {
 		return fmt.Errorf("--data-path %q: want %s or %s", f.dataPath, reconcile.DataPathKernel, reconcile.DataPathProxy)
+	}
+	if fab := lab.Fabric(f.labFabric); fab != lab.FabricRouters && fab != lab.FabricShared {
+		return fmt.Errorf("--lab-fabric %q: want %s or %s", f.labFabric, lab.FabricRouters, lab.FabricShared)
 	}
 	if err := checkStoreFlags(f); err != nil {
 		return err
@@ -186,7 +195,8 @@ func runServer(ctx context.Context, f serverFlags) error {
 	labState := "off (--no-lab)"
 	if !f.noLab {
 		prefix := lab.PrefixFor(dataDir)
-		fabric, err = lab.New(lab.Config{Prefix: prefix, StateDir: filepath.Join(dataDir, "lab"), Logger: log, SmallSegments: f.smallSegments})
+		fabric, err = lab.New(lab.Config{Prefix: prefix, StateDir: filepath.Join(dataDir, "lab"), Logger: log,
+			SmallSegments: f.smallSegments, Fabric: lab.Fabric(f.labFabric)})
 		if err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}
