@@ -410,6 +410,7 @@ func (l *Lab) removeFabric(ctx context.Context) error {
 		return fmt.Errorf("lab: remove fabric: %w", err)
 	}
 	clear(l.fab)
+	delete(l.swept, name)
 	l.log.Info("lab: fabric removed", "netns", name)
 	return nil
 }

@@ -199,7 +199,8 @@ func planEndpoints(vpcs []VPC, nums map[string]int) (fabricEndpoints, map[string
 // rejected or deleted, the listener removed), their node is gone, or their
 // target is to be reset. The next segment of either side then opens no
 // flow and is answered with a reset. The sweep lists the whole conntrack
-// table, so it runs only when what it keeps changed.
+// table, so it runs only when what it keeps changed (and, as a router's,
+// not again after Forget).
 func (l *Lab) sweepFabricFlows(f *nsConn, vpcs []VPC, nums map[string]int) error {
 	live := map[uint32]map[netip.AddrPort]bool{} // consumer number → listeners
 	resets := map[uint32]func(uint16, netip.AddrPort) bool{}
@@ -227,7 +228,7 @@ func (l *Lab) sweepFabricFlows(f *nsConn, vpcs []VPC, nums map[string]int) error
 		}
 	}
 	keep := fmt.Sprint(fp)
-	if l.fab["swept-flows"] == keep {
+	if l.swept[f.ns.Name()] == keep {
 		return nil
 	}
 	count, err := f.sweepFlows(func(fl *netlink.ConntrackFlow) bool {
@@ -244,7 +245,7 @@ func (l *Lab) sweepFabricFlows(f *nsConn, vpcs []VPC, nums map[string]int) error
 	if err != nil {
 		return err
 	}
-	l.fab["swept-flows"] = keep
+	l.swept[f.ns.Name()] = keep
 	if count > 0 {
 		l.log.Info("lab: endpoint flows reset", "flows", count)
 	}
