@@ -22,9 +22,9 @@ func vpcResolverAddr(vpc *core.VPC) netip.Addr {
 }
 
 // dnsResolvers publishes every pass's state for the resolvers' view (built
-// when a query first needs it) and keeps a resolver listening in every
-// VPC's router namespace. Only Run's goroutine
-// uses it.
+// when a query first needs it) and keeps a resolver listening for every
+// VPC where the lab says (Namer.ResolverSocket): in the VPC's router
+// namespace, or in the shared fabric. Only Run's goroutine uses it.
 type dnsResolvers struct {
 	src     *resolver.Source
 	builder *resolver.Builder
@@ -35,15 +35,16 @@ type dnsResolvers struct {
 	errs map[string]string
 }
 
-// vpcResolver is one VPC's resolver: sockets in its router's namespace.
+// vpcResolver is one VPC's resolver: sockets in its router's namespace
+// (or the fabric).
 type vpcResolver struct {
-	ns  *netns.NS // the router namespace the sockets live in
+	ns  *netns.NS // the namespace the sockets live in
 	srv *resolver.Server
 }
 
 // EnableDNS makes every pass publish the view the resolvers answer from to
 // src and, with a lab, keep a resolver listening at each VPC's CIDR base +2
-// (UDP and TCP port 53) in its router's namespace. Call it before Run; the
+// (UDP and TCP port 53), as its instances see it. Call it before Run; the
 // VPC resolvers close when Run returns.
 func (r *Reconciler) EnableDNS(src *resolver.Source) {
 	r.dns = &dnsResolvers{
