@@ -42,9 +42,9 @@ const (
 	// FabricShared puts every VPC's router in one namespace, kept apart by
 	// a routing table, a conntrack zone and a packet mark per VPC, so that
 	// an endpoint flow can cross from one VPC to another in one namespace
-	// (docs/fabric.md). It is being built in stages and is not for users
-	// yet: it routes between instances and enforces security groups, but
-	// refuses endpoints.
+	// (docs/fabric.md), translated once. It carries everything a router
+	// does; the server takes it behind a hidden flag until the proxy
+	// path's listeners stop sharing sockets across overlapping VPCs.
 	FabricShared Fabric = "shared"
 )
 
