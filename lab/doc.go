@@ -19,6 +19,11 @@
 //	                         nftables: table inet privlink
 //	                       veth v<id> (10.0.1.6/32 route) ── eth0 10.0.1.6/24
 //
+// With Config.Fabric = FabricShared, every VPC's router lives in one
+// namespace instead, kept apart by routing tables, marks and conntrack
+// zones, and endpoint flows are translated there once (fabric.go,
+// docs/fabric.md).
+//
 // Apply is level-triggered and restart-safe: it adopts namespaces that
 // already exist, repairs what differs from the spec and removes what the
 // spec no longer names. Every object the lab makes carries its prefix, and
