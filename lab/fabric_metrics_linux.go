@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
@@ -40,7 +41,7 @@ func (l *Lab) syncFabricMetrics(f *nsConn, vpcs []VPC, nums map[string]int) erro
 		return nil
 	}
 	delete(l.fab, "metrics")
-	if err := syncMetrics(f, fabricKey, map[string][][]byte{setAttempts: eps, setNodeNew: nodes}); err != nil {
+	if err := syncMetrics(f, fabricKey, map[string][][]byte{setAttempts: eps, fabricNodeSets[0]: nodes}); err != nil {
 		return err
 	}
 	l.fab["metrics"] = fp
@@ -95,18 +96,8 @@ func (l *Lab) fabricNodeCounters(nodeID string) (NodeCounters, bool, error) {
 	mark := markBytes(uint32(n))
 	var nc NodeCounters
 	err = readCounterSets(f, fabricNodeSets, func(set string, e nftables.SetElement) {
-		if !bytes.Equal(e.Key, mark) {
-			return
-		}
-		switch set {
-		case setNodeNew:
-			nc.NewFlows = e.Counter.Packets
-		case setNodeBytes:
-			nc.Bytes = e.Counter.Bytes
-		case setNodeRSTClient:
-			nc.ClientResets = e.Counter.Packets
-		case setNodeRSTTarget:
-			nc.TargetResets = e.Counter.Packets
+		if bytes.Equal(e.Key, mark) {
+			nc.add(strings.TrimPrefix(set, fabricNodeSet("")), e.Counter)
 		}
 	})
 	if err != nil {

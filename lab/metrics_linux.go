@@ -148,7 +148,8 @@ func syncMetrics(r *nsConn, k metricKey, want map[string][][]byte) error {
 // address in a router, by its VPC's number and its address in the fabric,
 // where addresses of VPCs overlap.
 type metricKey struct {
-	typ nftables.SetDatatype
+	typ    nftables.SetDatatype
+	concat bool // typ joins several fields
 	// load loads the key of the packet's address at off into register 1.
 	load func(off uint32) []expr.Any
 	// nodes: the table also counts nodes' flows (the fabric's, where they
@@ -158,7 +159,7 @@ type metricKey struct {
 
 var (
 	addrKey   = metricKey{typ: nftables.TypeIPAddr, load: loadAddr}
-	fabricKey = metricKey{typ: nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeIPAddr), nodes: true,
+	fabricKey = metricKey{typ: nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeIPAddr), concat: true, nodes: true,
 		load: func(off uint32) []expr.Any {
 			return []expr.Any{&expr.Meta{Key: expr.MetaKeyMARK, Register: 1},
 				&expr.Payload{DestRegister: 9, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: 4}}
@@ -185,10 +186,9 @@ func metricTable(c *nftables.Conn, t *nftables.Table, k metricKey) (sets map[str
 	c.DelTable(t)
 	c.AddTable(t)
 	for i, name := range names {
-		s := &nftables.Set{Table: t, Name: name, ID: uint32(i + 1), KeyType: k.typ, Counter: true,
-			Concatenation: k.typ.Bytes > 4 && !slices.Contains(fabricNodeSets, name)}
-		if slices.Contains(fabricNodeSets, name) {
-			s.KeyType, s.KeyByteOrder = nftables.TypeMark, binaryutil.NativeEndian
+		s := &nftables.Set{Table: t, Name: name, ID: uint32(i + 1), KeyType: k.typ, Counter: true, Concatenation: k.concat}
+		if slices.Contains(fabricNodeSets, name) { // keyed by node number
+			s.KeyType, s.KeyByteOrder, s.Concatenation = nftables.TypeMark, binaryutil.NativeEndian, false
 		}
 		if err := c.AddSet(s, nil); err != nil {
 			return nil, false, fmt.Errorf("nftables: set %s: %w", name, err)
@@ -223,31 +223,18 @@ func metricTable(c *nftables.Conn, t *nftables.Table, k metricKey) (sets map[str
 			Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter - 10), Policy: &accept})
 		node := []expr.Any{&expr.Ct{Key: expr.CtKeyMARK, Register: 1},
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: markBytes(0xffff), Xor: make([]byte, 4)}}
-		rules = append(rules, []struct {
-			chain *nftables.Chain
-			exprs []expr.Any
-		}{
-			{fwd, concat(matchCtState(ctNew), lookup(setNodeNew, node))},
-			{fwd, lookup(setNodeBytes, node)},
-			{fwd, concat(matchCtDirection(0), matchTCPFlags(tcpRST, tcpRST), lookup(setNodeRSTClient, node))},
-			{fwd, concat(matchCtDirection(1), matchTCPFlags(tcpRST, tcpRST), lookup(setNodeRSTTarget, node))},
-		}...)
+		for _, r := range nodeCountRules(func(ctr string) []expr.Any { return lookup(fabricNodeSet(ctr), node) }) {
+			rules = append(rules, struct {
+				chain *nftables.Chain
+				exprs []expr.Any
+			}{fwd, r})
+		}
 	}
 	for _, r := range rules {
 		c.AddRule(&nftables.Rule{Table: t, Chain: r.chain, Exprs: r.exprs})
 	}
 	return sets, true, nil
 }
-
-// The fabric's node counter sets, keyed by node number.
-const (
-	setNodeNew       = "node-new"
-	setNodeBytes     = "node-bytes"
-	setNodeRSTClient = "node-rst-client"
-	setNodeRSTTarget = "node-rst-target"
-)
-
-var fabricNodeSets = []string{setNodeNew, setNodeBytes, setNodeRSTClient, setNodeRSTTarget}
 
 // Node counter names.
 const (
@@ -258,6 +245,44 @@ const (
 )
 
 var nodeCounters = []string{ctrNew, ctrBytes, ctrRSTClient, ctrRSTTarget}
+
+// nodeCountRules are the rules that count a node's forwarded flows, in
+// nodeCounters' order: count gives the statement that counts into a
+// counter (a node's named counter; in the fabric, the node's element of a
+// set).
+func nodeCountRules(count func(ctr string) []expr.Any) [][]expr.Any {
+	return [][]expr.Any{
+		concat(matchCtState(ctNew), count(ctrNew)),
+		count(ctrBytes),
+		concat(matchCtDirection(0), matchTCPFlags(tcpRST, tcpRST), count(ctrRSTClient)),
+		concat(matchCtDirection(1), matchTCPFlags(tcpRST, tcpRST), count(ctrRSTTarget)),
+	}
+}
+
+// add takes the value of the node counter named ctr.
+func (nc *NodeCounters) add(ctr string, c *expr.Counter) {
+	switch ctr {
+	case ctrNew:
+		nc.NewFlows = c.Packets
+	case ctrBytes:
+		nc.Bytes = c.Bytes
+	case ctrRSTClient:
+		nc.ClientResets = c.Packets
+	case ctrRSTTarget:
+		nc.TargetResets = c.Packets
+	}
+}
+
+// The fabric counts each node counter in a set keyed by node number.
+func fabricNodeSet(ctr string) string { return "node-" + ctr }
+
+var fabricNodeSets = func() []string {
+	var sets []string
+	for _, ctr := range nodeCounters {
+		sets = append(sets, fabricNodeSet(ctr))
+	}
+	return sets
+}()
 
 // ensureNodeMetrics makes the node's metrics table if it is missing.
 func (l *Lab) ensureNodeMetrics(id string) error {
@@ -292,12 +317,7 @@ func (l *Lab) ensureNodeMetrics(id string) error {
 	count := func(name string) []expr.Any {
 		return []expr.Any{&expr.Objref{Type: int(nftables.ObjTypeCounter), Name: name}}
 	}
-	for _, r := range [][]expr.Any{
-		concat(matchCtState(ctNew), count(ctrNew)),
-		count(ctrBytes),
-		concat(matchCtDirection(0), matchTCPFlags(tcpRST, tcpRST), count(ctrRSTClient)),
-		concat(matchCtDirection(1), matchTCPFlags(tcpRST, tcpRST), count(ctrRSTTarget)),
-	} {
+	for _, r := range nodeCountRules(count) {
 		c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: r})
 	}
 	if err := c.Flush(); err != nil {
@@ -377,19 +397,8 @@ func (l *Lab) NodeCounters(nodeID string) (NodeCounters, bool, error) {
 		if !ok {
 			continue
 		}
-		ctr, ok := no.Obj.(*expr.Counter)
-		if !ok {
-			continue
-		}
-		switch no.Name {
-		case ctrNew:
-			nc.NewFlows = ctr.Packets
-		case ctrBytes:
-			nc.Bytes = ctr.Bytes
-		case ctrRSTClient:
-			nc.ClientResets = ctr.Packets
-		case ctrRSTTarget:
-			nc.TargetResets = ctr.Packets
+		if ctr, ok := no.Obj.(*expr.Counter); ok {
+			nc.add(no.Name, ctr)
 		}
 	}
 	flows, err := n.nl.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET)
