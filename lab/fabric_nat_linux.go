@@ -172,20 +172,16 @@ func planEndpoints(vpcs []VPC, nums map[string]int) (fabricEndpoints, map[string
 				// address, refused, and the reset must meet its entry.
 				fe.listeners[c] = append(fe.listeners[c], e.Addr)
 			}
-			timeout := newIdleTimeout(shorterTimeout(e.IdleTimeout, fwd.IdleTimeout))
-			for i, t := range ts {
-				m := concat(matchMark(uint32(c)), matchDaddr(e.Addr.Addr()), matchTCPDport(e.Addr.Port()), matchTCPFlags(tcpSYN|tcpACK, tcpSYN))
-				text := fmt.Sprintf("meta mark %#x ip daddr %v tcp dport %d %s", c, e.Addr.Addr(), e.Addr.Port(), synOnlyText)
-				if len(ts) > 1 {
-					m = append(m, matchSymhash(len(ts), i)...)
-					text += fmt.Sprintf(" symhash mod %d %d", len(ts), i)
-				}
-				fe.dnat = append(fe.dnat, natRule{
-					text:     fmt.Sprintf("%s ct mark set %#x meta mark set %#x%s dnat to %v", text, mark, n.provider, timeout.text(), t),
-					exprs:    concat(m, setCtMark(mark), setMark(uint32(n.provider)), timeout.exprs(), dnat(t)),
-					timeouts: timeout.objs(),
-				})
+			match := natRule{
+				text:  fmt.Sprintf("meta mark %#x ip daddr %v tcp dport %d %s", c, e.Addr.Addr(), e.Addr.Port(), synOnlyText),
+				exprs: concat(matchMark(uint32(c)), matchDaddr(e.Addr.Addr()), matchTCPDport(e.Addr.Port()), matchTCPFlags(tcpSYN|tcpACK, tcpSYN)),
 			}
+			// The path's mark, and the provider's table to route by.
+			then := natRule{
+				text:  fmt.Sprintf(" ct mark set %#x meta mark set %#x", mark, n.provider),
+				exprs: concat(setCtMark(mark), setMark(uint32(n.provider))),
+			}
+			fe.dnat = append(fe.dnat, dnatToTargets(match, then, ts, newIdleTimeout(shorterTimeout(e.IdleTimeout, fwd.IdleTimeout)))...)
 		}
 		if len(bad) > 0 {
 			errs[v.ID] = errors.Join(bad...)

@@ -163,21 +163,11 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 	fwds := slices.Clone(n.Forwards)
 	slices.SortFunc(fwds, func(a, b Forward) int { return int(a.Port) - int(b.Port) })
 	for _, f := range fwds {
-		ts := sortedTargets(f.Targets)
-		timeout := newIdleTimeout(f.IdleTimeout)
-		for i, t := range ts {
-			m := concat(matchIifPrefix("t"), matchTCPDport(f.Port), matchTCPFlags(tcpSYN|tcpACK, tcpSYN))
-			text := fmt.Sprintf("iifname \"t*\" tcp dport %d %s", f.Port, synOnlyText)
-			if len(ts) > 1 {
-				m = append(m, matchSymhash(len(ts), i)...)
-				text += fmt.Sprintf(" symhash mod %d %d", len(ts), i)
-			}
-			pre = append(pre, natRule{
-				text:     text + timeout.text() + " dnat to " + t.String(),
-				exprs:    concat(m, timeout.exprs(), dnat(t)),
-				timeouts: timeout.objs(),
-			})
+		match := natRule{
+			text:  fmt.Sprintf("iifname \"t*\" tcp dport %d %s", f.Port, synOnlyText),
+			exprs: concat(matchIifPrefix("t"), matchTCPDport(f.Port), matchTCPFlags(tcpSYN|tcpACK, tcpSYN)),
 		}
+		pre = append(pre, dnatToTargets(match, natRule{}, sortedTargets(f.Targets), newIdleTimeout(f.IdleTimeout))...)
 	}
 	post := []natRule{{text: fmt.Sprintf("ip saddr %v oifname \"eth0\" snat to %v", transitPool, n.Addr.Addr()),
 		exprs: concat(matchSaddrPrefix(transitPool), matchOifName("eth0"), snat(n.Addr.Addr()))}}
@@ -216,6 +206,27 @@ func (l *Lab) applyNodeNAT(n Instance, own netip.Addr) error {
 		l.log.Info("lab: target flows reset", "node", n.ID, "flows", count)
 	}
 	return nil
+}
+
+// dnatToTargets are the rules that translate the new flows match selects to
+// targets: one rule per target, a symmetric hash of the flow choosing among
+// several. then runs just before the translation, and the flow takes the
+// listener's idle timeout.
+func dnatToTargets(match, then natRule, targets []netip.AddrPort, timeout idleTimeout) []natRule {
+	var rules []natRule
+	for i, t := range targets {
+		m, text := match.exprs, match.text
+		if len(targets) > 1 {
+			m = concat(m, matchSymhash(len(targets), i))
+			text += fmt.Sprintf(" symhash mod %d %d", len(targets), i)
+		}
+		rules = append(rules, natRule{
+			text:     text + then.text + timeout.text() + " dnat to " + t.String(),
+			exprs:    concat(m, then.exprs, timeout.exprs(), dnat(t)),
+			timeouts: timeout.objs(),
+		})
+	}
+	return rules
 }
 
 func sortedTargets(targets []netip.AddrPort) []netip.AddrPort {
