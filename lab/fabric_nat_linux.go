@@ -41,10 +41,9 @@ import (
 // node's address; nodeLocalPorts are those of the node's own sockets
 // (health checks, the proxy path's dials), so that a reply tells by its
 // port which zone its flow lives in.
-const (
-	endpointPortMin, endpointPortMax = 1024, 60999
-	nodeLocalPorts                   = "61000 65535"
-)
+const endpointPortMin, endpointPortMax = 1024, 60999
+
+var nodeLocalPorts = fmt.Sprintf("%d 65535", endpointPortMax+1) // ip_local_port_range
 
 // resolverDNAT sends each VPC's queries to its resolver address (TCP and
 // UDP port 53) to the VPC's service address, where its resolver listens.
@@ -351,7 +350,8 @@ func installFabricTables(nsFD int, ft fabricTables) error {
 	for _, n := range slices.Sorted(maps.Keys(ft.ep.listeners)) {
 		var elems []nftables.SetElement
 		for _, a := range ft.ep.listeners[n] {
-			elems = append(elems, nftables.SetElement{Key: append(a.Addr().AsSlice(), binaryutil.BigEndian.PutUint16(a.Port())[0], binaryutil.BigEndian.PutUint16(a.Port())[1], 0, 0)})
+			// address . port, the port padded to a register's 4 bytes
+			elems = append(elems, nftables.SetElement{Key: slices.Concat(a.Addr().AsSlice(), binaryutil.BigEndian.PutUint16(a.Port()), []byte{0, 0})})
 		}
 		set, err := addSet(&nftables.Set{Table: ip, Name: fmt.Sprintf("listeners-%d", n), Concatenation: true,
 			KeyType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)}, elems)
