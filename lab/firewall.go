@@ -355,18 +355,24 @@ func fabricRuleset(vpcs []vpcRuleset) *ruleset {
 			}
 			out.sets = append(out.sets, s)
 		}
+		// An endpoint flow crosses from its consumer's VPC into its
+		// provider's, translated once: after its source becomes the load
+		// balancer node's, the target's ingress rules judge it in the
+		// provider's admit-ingress, as a flow from the node.
+		dispatch["postrouting"] = append(dispatch["postrouting"],
+			mapElem{mark: uint32(v.number), verdict: verdict{kind: vGoto, chain: scope(chainAdmitIn)}})
 		for _, ch := range v.rs.chains {
+			ch.rules = slices.Clone(ch.rules)
 			if ch.hook == "prerouting" {
 				// A reset sent from prerouting finds no route in the
 				// fabric: the NAT sends orphans to fabricResetAddr.
-				ch.rules = slices.DeleteFunc(slices.Clone(ch.rules), func(r nfRule) bool { return r.orphanTCP })
+				ch.rules = slices.DeleteFunc(ch.rules, func(r nfRule) bool { return r.orphanTCP })
 			}
 			if ch.hook != "" {
 				dispatch[ch.hook] = append(dispatch[ch.hook],
 					mapElem{mark: uint32(v.number), verdict: verdict{kind: vGoto, chain: scope(ch.name)}})
 			}
 			ch.name, ch.hook = scope(ch.name), ""
-			ch.rules = slices.Clone(ch.rules)
 			for i := range ch.rules {
 				r := &ch.rules[i]
 				r.src.set, r.dst.set = scopeName(prefix, r.src.set), scopeName(prefix, r.dst.set)
@@ -383,15 +389,6 @@ func fabricRuleset(vpcs []vpcRuleset) *ruleset {
 			out.chains = append(out.chains, ch)
 		}
 	}
-	// An endpoint flow crosses from its consumer's VPC into its
-	// provider's, translated once: after its source becomes the load
-	// balancer node's, the target's ingress rules judge it in the
-	// provider's admit-ingress, as a flow from the node.
-	for _, v := range vpcs {
-		dispatch["postrouting"] = append(dispatch["postrouting"], mapElem{mark: uint32(v.number),
-			verdict: verdict{kind: vGoto, chain: "v" + strconv.Itoa(v.number) + "-" + chainAdmitIn}})
-	}
-	slices.SortFunc(dispatch["postrouting"], func(a, b mapElem) int { return int(a.mark) - int(b.mark) })
 	var sets []nfSet
 	var base []nfChain
 	for _, hook := range []string{"prerouting", "forward", "input", "output", "postrouting"} {

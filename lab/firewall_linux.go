@@ -72,7 +72,7 @@ func (rs *ruleset) queue(c *nftables.Conn) error {
 			for _, e := range s.elems {
 				key := e.addr.AsSlice()
 				if s.byMark {
-					key = binaryutil.NativeEndian.PutUint32(e.mark)
+					key = markBytes(e.mark)
 				}
 				elems = append(elems, nftables.SetElement{Key: key, VerdictData: e.verdict.expr()})
 			}
