@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -111,22 +110,35 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	defer f.close()
 
 	var local []netip.Addr
+	var numbers []int
 	vethVPC := map[string]int{} // instance veth → VPC number
+	veths := map[string]bool{}
 	for _, v := range vpcs {
 		local = append(local, fabricAddrs(v, nums[v.ID])...)
+		numbers = append(numbers, nums[v.ID])
 		for _, in := range v.Instances {
-			vethVPC[vethName(in.ID)] = nums[v.ID]
+			vethVPC[vethName(in.ID)], veths[vethName(in.ID)] = nums[v.ID], true
 		}
 	}
 	local = sortedAddrs(local) // fabricResetAddr once
-	var numbers []int
-	for _, v := range vpcs {
-		numbers = append(numbers, nums[v.ID])
-	}
 	slices.Sort(numbers)
 	tables := fabricTables{vethVPC: vethVPC, numbers: numbers, ep: ep}
+	pre := slices.Concat([]natRule{fabricOrphanRule}, resolverDNAT(vpcs, nums), ep.dnat)
+
 	// Each step runs when what it realises changed since it last
-	// succeeded; without the first, nothing else can work.
+	// succeeded; each needs the ones before it, and instances are attached
+	// only once the firewall is in place.
+	step := func(key, fp string, do func() error) error {
+		if l.fab[key] == fp {
+			return nil
+		}
+		delete(l.fab, key)
+		if err := do(); err != nil {
+			return err
+		}
+		l.fab[key] = fp
+		return nil
+	}
 	for _, s := range []struct {
 		key, fp string
 		do      func() error
@@ -136,36 +148,27 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 		{"rules", fmt.Sprint(numbers), func() error { return syncVPCRules(f, numbers) }},
 		{"tables", tables.String(), func() error { return installFabricTables(f.fd(), tables) }},
 	} {
-		if l.fab[s.key] == s.fp {
-			continue
+		if err = step(s.key, s.fp, s.do); err != nil {
+			break
 		}
-		delete(l.fab, s.key)
-		if err := s.do(); err != nil {
-			failAll(fmt.Errorf("lab: fabric %s: %w", name, err))
-			return
-		}
-		l.fab[s.key] = s.fp
 	}
-	if !l.applyFabricFirewall(f, vpcs, st) {
-		failAll(fmt.Errorf("lab: fabric %s: no firewall", name))
-		return
+	if err == nil && !l.applyFabricFirewall(f, vpcs, st) {
+		err = errors.New("no firewall")
 	}
-	pre := slices.Concat([]natRule{fabricOrphanRule}, resolverDNAT(vpcs, nums), ep.dnat)
-	if fp := fmt.Sprint(pre, ep.snat); l.fab["nat"] != fp {
-		delete(l.fab, "nat")
-		if err := installNAT(f.fd(), natChains{pre: pre, post: ep.snat}); err != nil {
-			failAll(fmt.Errorf("lab: fabric %s: endpoint NAT: %w", name, err))
-			return
-		}
-		l.fab["nat"] = fp
-		l.log.Info("lab: fabric endpoint NAT installed", "rules", len(ep.dnat), "paths", len(ep.paths))
+	if err == nil {
+		err = step("nat", fmt.Sprint(pre, ep.snat), func() error {
+			if err := installNAT(f.fd(), natChains{pre: pre, post: ep.snat}); err != nil {
+				return fmt.Errorf("endpoint NAT: %w", err)
+			}
+			l.log.Info("lab: fabric endpoint NAT installed", "rules", len(ep.dnat), "paths", len(ep.paths))
+			return nil
+		})
 	}
-	if err := l.sweepFabricFlows(f, vpcs, nums); err != nil {
-		failAll(fmt.Errorf("lab: fabric %s: reset endpoint flows: %w", name, err))
-		return
+	if err == nil {
+		err = errors.Join(l.sweepFabricFlows(f, vpcs, nums), l.syncFabricMetrics(f, vpcs, nums))
 	}
-	if err := l.syncFabricMetrics(f, vpcs, nums); err != nil {
-		failAll(fmt.Errorf("lab: fabric %s: metrics: %w", name, err))
+	if err != nil {
+		failAll(fmt.Errorf("lab: fabric %s: %w", name, err))
 		return
 	}
 
@@ -175,18 +178,10 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 
 	// What no VPC keeps: veths of instances that left, tables of VPCs
 	// that left.
-	keep := map[string]bool{}
-	for veth := range vethVPC {
-		keep[veth] = true
-	}
-	if fp := fmt.Sprint(slices.Sorted(maps.Keys(keep)), numbers); l.fab["sweep"] != fp {
-		delete(l.fab, "sweep")
-		err := errors.Join(sweepVeths(f, keep), sweepTables(f, numbers))
-		if err != nil {
-			failAll(fmt.Errorf("lab: fabric %s: sweep: %w", name, err))
-			return
-		}
-		l.fab["sweep"] = fp
+	if err := step("sweep", fmt.Sprint(vethVPC, numbers), func() error {
+		return errors.Join(sweepVeths(f, veths), sweepTables(f, numbers))
+	}); err != nil {
+		failAll(fmt.Errorf("lab: fabric %s: sweep: %w", name, err))
 	}
 }
 
