@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // The shared fabric's counters live in one table "privlink-metrics" of the
@@ -70,7 +68,7 @@ func (l *Lab) fabricEndpointCounters(vpcID string) (map[netip.Addr]EndpointCount
 	if err != nil {
 		return nil, fmt.Errorf("%w (counters of %s)", err, vpcID)
 	}
-	flows, err := fabricFlows(f)
+	flows, err := f.flows()
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +101,7 @@ func (l *Lab) fabricNodeCounters(nodeID string) (NodeCounters, bool, error) {
 	if err != nil {
 		return NodeCounters{}, false, fmt.Errorf("%w (counters of %s)", err, nodeID)
 	}
-	flows, err := fabricFlows(f)
+	flows, err := f.flows()
 	if err != nil {
 		return NodeCounters{}, false, err
 	}
@@ -113,34 +111,4 @@ func (l *Lab) fabricNodeCounters(nodeID string) (NodeCounters, bool, error) {
 		}
 	}
 	return nc, true, nil
-}
-
-// readCounterSets calls fn with every element of the fabric's metrics sets
-// that has a counter.
-func readCounterSets(f *nsConn, sets []string, fn func(set string, e nftables.SetElement)) error {
-	c, err := nftables.New(nftables.WithNetNSFd(f.fd()))
-	if err != nil {
-		return fmt.Errorf("nftables: %w", err)
-	}
-	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
-	for _, name := range sets {
-		elems, err := c.GetSetElements(&nftables.Set{Table: t, Name: name})
-		if err != nil {
-			return fmt.Errorf("nftables: read %s: %w", name, err)
-		}
-		for _, e := range elems {
-			if e.Counter != nil {
-				fn(name, e)
-			}
-		}
-	}
-	return nil
-}
-
-func fabricFlows(f *nsConn) ([]*netlink.ConntrackFlow, error) {
-	flows, err := f.nl.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET)
-	if err != nil {
-		return nil, fmt.Errorf("conntrack of the fabric: %w", err)
-	}
-	return flows, nil
 }

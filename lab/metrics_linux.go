@@ -338,30 +338,20 @@ func (l *Lab) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, e
 		return nil, err
 	}
 	defer r.close()
-	c, err := nftables.New(nftables.WithNetNSFd(r.fd()))
-	if err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
-	}
-	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
 	out := map[netip.Addr]EndpointCounters{}
-	for _, name := range routerMetricSets {
-		elems, err := c.GetSetElements(&nftables.Set{Table: t, Name: name})
-		if err != nil {
-			return nil, fmt.Errorf("nftables: read %s of %s: %w", name, vpcID, err)
-		}
-		for _, e := range elems {
-			a, ok := netip.AddrFromSlice(e.Key)
-			if !ok || e.Counter == nil {
-				continue
-			}
+	err = readCounterSets(r, routerMetricSets, func(set string, e nftables.SetElement) {
+		if a, ok := netip.AddrFromSlice(e.Key); ok {
 			ec := out[a]
-			ec.add(name, e.Counter)
+			ec.add(set, e.Counter)
 			out[a] = ec
 		}
-	}
-	flows, err := r.nl.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("conntrack of %s: %w", vpcID, err)
+		return nil, fmt.Errorf("%w (counters of %s)", err, vpcID)
+	}
+	flows, err := r.flows()
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range flows {
 		if ec, ok := out[origDst(f).Addr()]; ok && inTransitPool(f.Reverse.SrcIP) && established(f) {
@@ -401,9 +391,9 @@ func (l *Lab) NodeCounters(nodeID string) (NodeCounters, bool, error) {
 			nc.add(no.Name, ctr)
 		}
 	}
-	flows, err := n.nl.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET)
+	flows, err := n.flows()
 	if err != nil {
-		return NodeCounters{}, false, fmt.Errorf("conntrack of %s: %w", nodeID, err)
+		return NodeCounters{}, false, err
 	}
 	for _, f := range flows {
 		if inTransitPool(f.Forward.SrcIP) && established(f) {
@@ -464,4 +454,35 @@ func matchCtDirection(dir byte) []expr.Any {
 		&expr.Ct{Register: 1, Key: expr.CtKeyDIRECTION},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{dir}},
 	}
+}
+
+// readCounterSets calls fn with every element of the named sets of a
+// router's or the fabric's metrics table that has a counter.
+func readCounterSets(f *nsConn, sets []string, fn func(set string, e nftables.SetElement)) error {
+	c, err := nftables.New(nftables.WithNetNSFd(f.fd()))
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: metricsTable}
+	for _, name := range sets {
+		elems, err := c.GetSetElements(&nftables.Set{Table: t, Name: name})
+		if err != nil {
+			return fmt.Errorf("nftables: read %s: %w", name, err)
+		}
+		for _, e := range elems {
+			if e.Counter != nil {
+				fn(name, e)
+			}
+		}
+	}
+	return nil
+}
+
+// flows lists the namespace's conntrack table.
+func (c *nsConn) flows() ([]*netlink.ConntrackFlow, error) {
+	flows, err := c.nl.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET)
+	if err != nil {
+		return nil, fmt.Errorf("conntrack of %s: %w", c.ns.Name(), err)
+	}
+	return flows, nil
 }
