@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/privlink/privlink/lab"
 )
@@ -44,15 +45,9 @@ func newLabPaths(ctx context.Context, prefix string, fabric lab.Fabric) (direct,
 	}
 	ns := l.InstanceNamespace
 	direct = &hopChain{client: ns(labClient), server: ns(labOther), dial: hopOther}
-	// One cleanup for both: the lab is removed once, by whichever path
-	// closes first; the other's is then a no-op.
-	done := false
-	once := func() {
-		if !done {
-			done = true
-			cleanup()
-		}
-	}
+	// One cleanup for both: the lab is removed by whichever path closes
+	// first.
+	once := sync.OnceFunc(cleanup)
 	direct.cleanup = once
 	endpoint = &hopChain{client: ns(labClient), server: ns(labTarget), dial: hopEndpoint, cleanup: once}
 	return direct, endpoint, nil
