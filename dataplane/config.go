@@ -24,6 +24,12 @@ type Listener struct {
 	Namespace string
 	// Addr is the ENI's address and the load balancer listener's port.
 	Addr netip.AddrPort
+	// Socket, when valid, is where the listening socket is opened instead
+	// of Addr: in a lab fabric shared by VPCs, an address of the ENI's own
+	// to which the fabric translates Addr for the consumer VPC's packets,
+	// since VPCs that share a CIDR may have ENIs at the same address.
+	// Flows still hash, log and send PROXY headers with Addr.
+	Socket netip.AddrPort
 	// Zone is the ENI's availability zone; the load balancer node in the
 	// same zone carries its flows.
 	Zone string
@@ -42,8 +48,17 @@ type Listener struct {
 	ProxyProtocol bool
 }
 
-// Key identifies the listener in Apply's result: "namespace|ip:port".
-func (l Listener) Key() string { return l.Namespace + "|" + l.Addr.String() }
+// Key identifies the listener in Apply's result: "namespace|ip:port" of
+// its socket.
+func (l Listener) Key() string { return l.Namespace + "|" + l.socket().String() }
+
+// socket is where the listening socket is opened.
+func (l Listener) socket() netip.AddrPort {
+	if l.Socket.IsValid() {
+		return l.Socket
+	}
+	return l.Addr
+}
 
 // Backend is a network load balancer: the provider VPC's router namespace
 // and the load balancer's nodes (one ENI address per zone) in it.
@@ -242,6 +257,8 @@ func (l Listener) validate() error {
 		return errors.New("listener has no namespace")
 	case !l.Addr.IsValid() || !l.Addr.Addr().Is4() || l.Addr.Port() == 0:
 		return fmt.Errorf("listener address %s is not an IPv4 address and port", l.Addr)
+	case l.Socket.IsValid() && (!l.Socket.Addr().Is4() || l.Socket.Port() == 0):
+		return fmt.Errorf("listener socket %s is not an IPv4 address and port", l.Socket)
 	case l.Backend.Namespace == "":
 		return errors.New("backend has no namespace")
 	case len(l.Backend.Nodes) == 0:
@@ -290,7 +307,7 @@ func (tg TargetGroup) validate() (valid []Target, errs []error, err error) {
 
 // equalRoute reports whether two listener configs forward the same way.
 func (l Listener) equalRoute(o Listener) bool {
-	return l.Zone == o.Zone && l.EndpointID == o.EndpointID && l.ServiceID == o.ServiceID &&
+	return l.Addr == o.Addr && l.Zone == o.Zone && l.EndpointID == o.EndpointID && l.ServiceID == o.ServiceID &&
 		l.TargetGroupID == o.TargetGroupID && l.Backend.Namespace == o.Backend.Namespace &&
 		slices.Equal(l.Backend.Nodes, o.Backend.Nodes) && l.ProxyProtocol == o.ProxyProtocol
 }

@@ -2,9 +2,10 @@ package dataplane
 
 // A flow through an interface endpoint:
 //
-//  1. Accept on the ENI's ip:port in the consumer VPC's router namespace.
-//     Security groups were already enforced by nftables there before the
-//     SYN reached the socket, so every accepted connection is allowed.
+//  1. Accept on the ENI's ip:port in the consumer VPC's router namespace,
+//     or on the Socket address the lab's fabric translates it to. Security
+//     groups were already enforced by nftables there before the SYN
+//     reached the socket, so every accepted connection is allowed.
 //  2. Load the listener's route (one atomic load: an Apply swaps whole
 //     routes, never fields of one) and hash the flow's 4-tuple: client ip,
 //     client port, ENI ip, ENI port.
@@ -80,7 +81,7 @@ type flow struct {
 }
 
 func (p *Plane) openListener(ns *netns.NS, r *route) (*listener, error) {
-	ln, err := ns.ListenTCP(r.cfg.Addr)
+	ln, err := ns.ListenTCP(r.cfg.socket())
 	if err != nil {
 		return nil, err
 	}

@@ -350,6 +350,28 @@ func TestProxyProtocolV2(t *testing.T) {
 		}
 	})
 
+	t.Run("a socket elsewhere still names the ENI", func(t *testing.T) {
+		// As in a lab fabric that translates the ENI's address to the
+		// listener's own: the header and the flow hash keep Addr.
+		socket := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.101"), 8092)
+		tp.run("ip", "-n", tp.consumer, "addr", "add", socket.Addr().String()+"/32", "dev", "lo")
+		t.Cleanup(func() {
+			_ = exec.Command("ip", "-n", tp.consumer, "addr", "del", socket.Addr().String()+"/32", "dev", "lo").Run()
+		})
+		p, _ := newPlane(t)
+		l := ppListener(8090, "tg-flows", true)
+		l.Socket = socket
+		apply(t, p, Config{Listeners: []Listener{l}, TargetGroups: []TargetGroup{tgFlows}})
+		c := dial(t, tp.client, socket)
+		status, body := get(t, c, "/")
+		if want := fmt.Sprintf("PROXY %s %s %s", c.LocalAddr(), tp.eni(8090), testEndpoint); status != 200 || body != want {
+			t.Errorf("target saw %d %q, want %q", status, body, want)
+		}
+		if l.Key() != tp.consumer+"|"+socket.String() {
+			t.Errorf("listener key %q names no socket %s", l.Key(), socket)
+		}
+	})
+
 	t.Run("switching it applies to new flows", func(t *testing.T) {
 		p, _ := newPlane(t)
 		for _, on := range []bool{false, true, false} {
