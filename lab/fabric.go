@@ -4,12 +4,17 @@ import "net/netip"
 
 // The shared fabric (Config.Fabric = FabricShared) gives each VPC a number
 // that is its routing table, its conntrack zone and its packet mark in the
-// fabric namespace; load balancer nodes draw numbers from the same pool. Numbers are kept in <StateDir>/fabric.json, so that a
-// restart finds each VPC's table where it left it.
+// fabric namespace. Load balancer nodes and endpoint interface addresses
+// draw numbers from the same pool (a node's names its flows' path, an
+// interface's the address its sockets listen on). Numbers are kept in
+// <StateDir>/fabric.json, so that a restart finds each VPC's table where it
+// left it.
 //
 //	fabric namespace <prefix>-fabric
 //	  lo: every VPC's router and local addresses (/32s), so that the
-//	      fabric may answer from them
+//	      fabric may answer from them, and the service addresses where
+//	      privlink's sockets listen for each VPC (its resolver's, its
+//	      endpoint interfaces')
 //	  table ip raw, chain prerouting (raw priority):
 //	      meta mark set iifname map @marks   (instance veth → VPC number)
 //	      endpoint flows: the consumer's zone one way (fabric_nat_linux.go)
@@ -21,7 +26,8 @@ import "net/netip"
 //	  table arp privlink-fabric, chain input:
 //	      meta mark set iifname map @marks   (proxy ARP looks up routes too)
 //	  table inet privlink: every VPC's security groups (fabricRuleset)
-//	  table ip privlink-nat: endpoint flows to targets
+//	  table ip privlink-nat: endpoint flows to targets; a VPC's resolver
+//	      and endpoint interface addresses to their service addresses
 //	  ip rules: fwmark N lookup N (one per VPC), then the local table
 //	      (moved from the front), then main, which stays empty
 //	  table N: local routes for the VPC's own addresses, a /32 route to
@@ -59,6 +65,13 @@ func usableVPCNumber(n int) bool {
 func fabricServiceAddr(n int) netip.Addr {
 	return netip.AddrFrom4([4]byte{169, 254, byte(n >> 8), byte(n)})
 }
+
+// localID names a local address of a VPC (an endpoint interface's, where
+// privlink opens sockets) in the pool of fabric numbers. Its number gives
+// the address those sockets listen on in the fabric (fabricServiceAddr),
+// since two VPCs that share a CIDR may have an endpoint interface at the
+// same address (docs/fabric.md, "The PROXY protocol listeners").
+func localID(vpcID string, a netip.Addr) string { return vpcID + "/" + a.String() }
 
 // fabricResetAddr is where the fabric sends a TCP segment of a flow it no
 // longer tracks (its idle timeout passed, or a sweep took it): a local

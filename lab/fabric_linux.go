@@ -77,6 +77,9 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 				ids = append(ids, in.ID)
 			}
 		}
+		for _, a := range endpointAddrs(v) {
+			ids = append(ids, localID(v.ID, a))
+		}
 	}
 	nums, err := l.numbers.assign(ids)
 	if err != nil {
@@ -114,7 +117,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	vethVPC := map[string]int{} // instance veth → VPC number
 	veths := map[string]bool{}
 	for _, v := range vpcs {
-		local = append(local, fabricAddrs(v, nums[v.ID])...)
+		local = append(local, l.fabricAddrs(v)...)
 		numbers = append(numbers, nums[v.ID])
 		for _, in := range v.Instances {
 			vethVPC[vethName(in.ID)], veths[vethName(in.ID)] = nums[v.ID], true
@@ -123,7 +126,7 @@ func (l *Lab) applyFabric(ctx context.Context, vpcs []VPC, st *Status) {
 	local = sortedAddrs(local) // fabricResetAddr once
 	slices.Sort(numbers)
 	tables := fabricTables{vethVPC: vethVPC, numbers: numbers, ep: ep}
-	pre := slices.Concat([]natRule{fabricOrphanRule}, resolverDNAT(vpcs, nums), ep.dnat)
+	pre := slices.Concat([]natRule{fabricOrphanRule}, resolverDNAT(vpcs, nums), ep.dnat, endpointSocketDNAT(vpcs, nums))
 
 	// Each step runs when what it realises changed since it last
 	// succeeded; each needs the ones before it, and instances are attached
@@ -233,10 +236,30 @@ func fabricRouterAddrs(v VPC, n int) []netip.Addr {
 	return addrs
 }
 
-// fabricAddrs are VPC number n's local addresses in the fabric: its
-// router's, its endpoints' and its load balancers'.
-func fabricAddrs(v VPC, n int) []netip.Addr {
-	return slices.Concat(fabricRouterAddrs(v, n), v.LocalAddrs)
+// endpointAddrs are the local addresses of a VPC's endpoint interfaces:
+// those whose new flows the firewall judges before any translation, so
+// that the fabric may send them on to the interface's service address.
+func endpointAddrs(v VPC) []netip.Addr {
+	var out []netip.Addr
+	for _, itf := range v.Firewall.Interfaces {
+		if itf.Kind == KindEndpoint && itf.Addr.Is4() && slices.Contains(v.LocalAddrs, itf.Addr) {
+			out = append(out, itf.Addr)
+		}
+	}
+	return sortedAddrs(out)
+}
+
+// fabricAddrs are a VPC's local addresses in the fabric: its router's,
+// its endpoint interfaces' and the service addresses where privlink's
+// sockets listen for those interfaces.
+func (l *Lab) fabricAddrs(v VPC) []netip.Addr {
+	addrs := slices.Concat(fabricRouterAddrs(v, l.number(v.ID)), v.LocalAddrs)
+	for _, a := range endpointAddrs(v) {
+		if n := l.number(localID(v.ID, a)); n != 0 {
+			addrs = append(addrs, fabricServiceAddr(n))
+		}
+	}
+	return addrs
 }
 
 // ensureFabricBase sets the fabric's sysctls and moves the local table's

@@ -68,6 +68,53 @@ func resolverDNAT(vpcs []VPC, nums map[string]int) []natRule {
 	return rules
 }
 
+// endpointSocketDNAT sends each VPC's TCP flows to its endpoint
+// interfaces' addresses to the interfaces' service addresses, where the
+// PROXY protocol path's listeners are (EndpointSocket). It follows the
+// kernel listeners' rules, which take their flows to targets first; a flow
+// to a port nobody listens on is refused there as it would be at the
+// interface's address. The firewall judged each flow on the interface's
+// address before (prerouting), and lets it in on the service address.
+func endpointSocketDNAT(vpcs []VPC, nums map[string]int) []natRule {
+	var rules []natRule
+	for _, v := range vpcs {
+		n := nums[v.ID]
+		for _, a := range endpointAddrs(v) {
+			s := nums[localID(v.ID, a)]
+			if s == 0 {
+				continue
+			}
+			to := fabricServiceAddr(s)
+			rules = append(rules, natRule{
+				text:  fmt.Sprintf("meta mark %#x ip daddr %v meta l4proto tcp dnat to %v", n, a, to),
+				exprs: concat(matchMark(uint32(n)), matchDaddr(a), matchL4Proto(unix.IPPROTO_TCP), dnat(netip.AddrPortFrom(to, 0))),
+			})
+		}
+	}
+	return rules
+}
+
+// EndpointSocket says where privlink listens for an endpoint interface's
+// listener, which a VPC's instances reach at addr: at addr in the VPC's
+// router namespace, or in the shared fabric at the interface's service
+// address and addr's port (addr must be a KindEndpoint interface among the
+// VPC's LocalAddrs). The fabric translates addr to the service
+// address for the VPC's packets only, so that endpoint interfaces at the
+// same address in VPCs that share a CIDR never share a socket; a
+// connection accepted there carries the VPC's mark (tcp_fwmark_accept),
+// which routes its packets in the VPC's table. ok is false while the
+// interface has no number: the Apply that builds it gives it one.
+func (l *Lab) EndpointSocket(vpcID string, addr netip.AddrPort) (namespace string, listen netip.AddrPort, ok bool) {
+	if !l.shared() {
+		return l.RouterNamespace(vpcID), addr, true
+	}
+	n := l.number(localID(vpcID, addr.Addr()))
+	if n == 0 {
+		return "", netip.AddrPort{}, false
+	}
+	return fabricNS(l.cfg.Prefix), netip.AddrPortFrom(fabricServiceAddr(n), addr.Port()), true
+}
+
 // dnsPort is where resolvers listen.
 const dnsPort = 53
 

@@ -30,7 +30,9 @@ import (
 //	  chain endpoint-new  egress map, else drop
 //	  chain forward       hook forward, instance → instance; flows the
 //	                      endpoint NAT translated were judged in prerouting
-//	  chain input         hook input, instance → an address of the router
+//	  chain input         hook input, instance → an address of the router;
+//	                      flows the endpoint NAT translated to a local socket
+//	                      were judged in prerouting
 //	  chain output        hook output, router (load balancer node) → instance
 //	  chain admit-ingress egress has admitted a new flow; ingress decides
 //	  chain <sg>-egress   one rule per egress rule: match → goto admit-ingress
@@ -300,7 +302,11 @@ func (c *compiler) compile(router []netip.Addr) {
 			notIPv4,
 			nfRule{proto: -1, vmap: &vmapMatch{name: mapEgress}},
 		)},
+		// In the shared fabric, new flows to an endpoint's address reach
+		// the sockets of its PROXY protocol listeners translated to their
+		// service address (EndpointSocket), judged in prerouting as above.
 		nfChain{name: "input", hook: "input", rules: append(slices.Clone(stateful),
+			nfRule{ctDNAT: true, proto: -1, verdict: accept},
 			nfRule{iifLo: true, proto: -1, verdict: accept},
 			notIPv4,
 			nfRule{dst: addrMatch{set: setRouter}, proto: -1, verdict: accept},

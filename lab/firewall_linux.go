@@ -278,8 +278,7 @@ func (r nfRule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 		}
 	}
 	if r.proto >= 0 {
-		e = append(e, &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{byte(r.proto)}})
+		e = append(e, matchL4Proto(byte(r.proto))...)
 	}
 	if r.ports != nil {
 		e = append(e, &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offDport, Len: 2})

@@ -438,7 +438,7 @@ var routerSysctls = []sysctl{
 // and ip_forward, which follow it.
 func (l *Lab) ensureRouter(r *nsConn, v VPC) error {
 	if l.shared() {
-		return ensureVPCTable(r, l.table(v.ID), fabricAddrs(v, l.table(v.ID)))
+		return ensureVPCTable(r, l.table(v.ID), l.fabricAddrs(v))
 	}
 	if err := r.linkUp("lo"); err != nil {
 		return err

@@ -140,7 +140,15 @@ func testLab(t *testing.T, fabric Fabric) {
 	listen(t, l.InstanceNamespace(a2), "a2", "10.0.1.11:80")
 	listen(t, l.InstanceNamespace(b1), "b1", "10.0.1.10:80")
 	listen(t, l.InstanceNamespace(b2), "b2", "10.0.3.10:80")
-	listen(t, routerA, "ep", "10.0.1.100:443", "10.0.1.100:8080")
+	// The endpoint's listeners are where the lab says: in the shared
+	// fabric, at the interface's own address, which the NAT translates to.
+	for _, port := range []uint16{443, 8080} {
+		name, at, ok := l.EndpointSocket(vpcA, netip.AddrPortFrom(netip.MustParseAddr("10.0.1.100"), port))
+		if !ok {
+			t.Fatalf("the lab says no socket for 10.0.1.100:%d", port)
+		}
+		listen(t, name, "ep", at.String())
+	}
 	listen(t, routerA, "lb", "10.0.2.200:7000")
 	listen(t, routerA, "gw", "10.0.1.1:5353")
 

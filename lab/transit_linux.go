@@ -519,12 +519,10 @@ func matchTCPFlags(mask, want byte) []expr.Any {
 
 // tcpFlags loads a TCP segment's flags, masked, into register 1.
 func tcpFlags(mask byte) []expr.Any {
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+	return append(matchL4Proto(unix.IPPROTO_TCP),
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offTCPFlags, Len: 1},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{mask}, Xor: []byte{0}},
-	}
+	)
 }
 
 func matchCtState(bits uint32) []expr.Any {
@@ -562,14 +560,20 @@ func matchSaddrPrefix(p netip.Prefix) []expr.Any {
 
 func matchTCPDport(port uint16) []expr.Any { return matchDport(unix.IPPROTO_TCP, port) }
 
-// matchDport matches a TCP or UDP destination port.
-func matchDport(proto byte, port uint16) []expr.Any {
+// matchL4Proto matches a transport protocol.
+func matchL4Proto(proto byte) []expr.Any {
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
+	}
+}
+
+// matchDport matches a TCP or UDP destination port.
+func matchDport(proto byte, port uint16) []expr.Any {
+	return append(matchL4Proto(proto),
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offDport, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(port)},
-	}
+	)
 }
 
 // matchIifPrefix and matchOifPrefix match interface names that start with

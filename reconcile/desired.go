@@ -20,6 +20,10 @@ type Namer interface {
 	// instances reach at resolver, listens, and the mark its sockets
 	// carry; ok is false while the lab cannot say yet.
 	ResolverSocket(vpcID string, resolver netip.AddrPort) (namespace string, listen netip.AddrPort, mark uint32, ok bool)
+	// EndpointSocket says where the data plane listens for an endpoint
+	// interface's listener, which the VPC's instances reach at addr; ok
+	// is false while the lab cannot say yet.
+	EndpointSocket(vpcID string, addr netip.AddrPort) (namespace string, listen netip.AddrPort, ok bool)
 }
 
 // labInstance reports whether an instance should exist in the lab.
@@ -359,21 +363,27 @@ func desiredPlane(s *core.Snapshot, names Namer, path DataPath) dataplane.Config
 		}
 	}
 	for _, e := range endpointListeners(s, x) {
-		if !e.inKernel(path) {
-			cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
-				Namespace:     names.RouterNamespace(e.endpoint.VpcID),
-				Addr:          e.addr,
-				Zone:          e.zone,
-				EndpointID:    e.endpoint.ID,
-				ServiceID:     e.service.ID,
-				TargetGroupID: e.group.ID,
-				Backend: dataplane.Backend{
-					Namespace: names.InstanceNamespace(e.node.NetworkInterfaceID),
-					Nodes:     []dataplane.Node{{Zone: e.node.AvailabilityZone, Addr: e.node.PrivateIP}},
-				},
-				ProxyProtocol: proxyProtocol(e.group),
-			})
+		if e.inKernel(path) {
+			continue
 		}
+		ns, socket, ok := names.EndpointSocket(e.endpoint.VpcID, e.addr)
+		if !ok {
+			continue // the lab has not built the VPC, and reports why
+		}
+		cfg.Listeners = append(cfg.Listeners, dataplane.Listener{
+			Namespace:     ns,
+			Addr:          e.addr,
+			Socket:        socket,
+			Zone:          e.zone,
+			EndpointID:    e.endpoint.ID,
+			ServiceID:     e.service.ID,
+			TargetGroupID: e.group.ID,
+			Backend: dataplane.Backend{
+				Namespace: names.InstanceNamespace(e.node.NetworkInterfaceID),
+				Nodes:     []dataplane.Node{{Zone: e.node.AvailabilityZone, Addr: e.node.PrivateIP}},
+			},
+			ProxyProtocol: proxyProtocol(e.group),
+		})
 	}
 	for _, tgID := range slices.Sorted(maps.Keys(usedTG)) {
 		tg, lb := s.TargetGroups[tgID], usedTG[tgID]

@@ -179,24 +179,34 @@ func TestEndpointCarriesTrafficThroughTheLab(t *testing.T) {
 	}
 }
 
-func testEndpointCarriesTraffic(t *testing.T, wc worldConfig) {
-	w := newWorld(t, wc)
-	provider := core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
-	acct, err := w.cloud.CreateAccount(w.ctx, provider)
-	w.must(err)
-	consumer := core.Caller{AccountID: acct.Account.ID}
+// service is a provider's side of an endpoint service: a VPC
+// (10.0.0.0/16), an instance that answers on port 22 with its name and the
+// peer it sees, a network load balancer ("<name>") whose listener on port
+// 8022 forwards to it ("<name>-ssh"), and the endpoint service,
+// acceptance required.
+type service struct {
+	target core.InstanceDescription
+	lb     core.LoadBalancer
+	tg     core.TargetGroupDescription
+	svc    core.ServiceConfiguration
+	lbIP   netip.Addr // the load balancer's node: what the target sees
+}
 
+// provide builds a service whose target answers "<answer> <peer>" and
+// allows consumer to connect to it.
+func (w *world) provide(provider, consumer core.Caller, name, answer string) service {
+	w.t.Helper()
 	pVPC, pSubnet := w.network(provider, "10.0.0.0/16", "10.0.1.0/24")
-	sshFromVPC := w.group(provider, pVPC.ID, "ssh", "tcp", 22, 22, "10.0.0.0/16")
-	a := w.instance(provider, pSubnet.ID, sshFromVPC, fmt.Sprintf(socatUserData, "A"))
+	sshFromVPC := w.group(provider, pVPC.ID, name+"-ssh", "tcp", 22, 22, "10.0.0.0/16")
+	a := w.instance(provider, pSubnet.ID, sshFromVPC, fmt.Sprintf(socatUserData, answer))
 
 	lb, err := w.cloud.CreateLoadBalancer(w.ctx, provider, core.CreateLoadBalancerInput{
-		Name: "maint", Type: "network", Scheme: "internal", Subnets: []string{pSubnet.ID}})
+		Name: name, Type: "network", Scheme: "internal", Subnets: []string{pSubnet.ID}})
 	w.must(err)
 	port := int32(22)
 	interval, timeout, healthy := int32(5), int32(2), int32(2)
 	tg, err := w.cloud.CreateTargetGroup(w.ctx, provider, core.CreateTargetGroupInput{
-		Name: "ssh-a", Protocol: "TCP", Port: &port, VpcID: pVPC.ID,
+		Name: name + "-ssh", Protocol: "TCP", Port: &port, VpcID: pVPC.ID,
 		HealthCheckIntervalSeconds: &interval, HealthCheckTimeoutSeconds: &timeout, HealthyThresholdCount: &healthy})
 	w.must(err)
 	w.must(w.cloud.RegisterTargets(w.ctx, provider, tg.ARN, []core.TargetDescription{{ID: a.ID}}))
@@ -214,7 +224,24 @@ func testEndpointCarriesTraffic(t *testing.T, wc worldConfig) {
 		w.must(err)
 		return lbs[0].State == core.LBActive
 	})
-	lbIP := lb.Nodes[0].PrivateIP
+	return service{target: a, lb: lb, tg: tg, svc: svc, lbIP: lb.Nodes[0].PrivateIP}
+}
+
+// accounts returns the bootstrap account, as a provider, and a new
+// account, as a consumer.
+func (w *world) accounts() (provider, consumer core.Caller) {
+	w.t.Helper()
+	provider = core.Caller{AccountID: core.BootstrapAccountID, Admin: true}
+	acct, err := w.cloud.CreateAccount(w.ctx, provider)
+	w.must(err)
+	return provider, core.Caller{AccountID: acct.Account.ID}
+}
+
+func testEndpointCarriesTraffic(t *testing.T, wc worldConfig) {
+	w := newWorld(t, wc)
+	provider, consumer := w.accounts()
+	p := w.provide(provider, consumer, "maint", "A")
+	lb, tg, svc, lbIP := p.lb, p.tg, p.svc, p.lbIP
 
 	cVPC, cSubnet := w.network(consumer, "10.0.0.0/16", "10.0.1.0/24")
 	c := w.instance(consumer, cSubnet.ID, "", "")
@@ -297,7 +324,7 @@ func testEndpointCarriesTraffic(t *testing.T, wc worldConfig) {
 	if wc.path == DataPathKernel {
 		text := scrape(t, w)
 		for _, want := range []string{
-			fmt.Sprintf(`privlink_nlb_healthy_host_count{load_balancer="net/maint/%s",owner_id="%s",target_group="targetgroup/ssh-a/%s"} 1`, lb.ID, provider.AccountID, tg.ID),
+			fmt.Sprintf(`privlink_nlb_healthy_host_count{load_balancer="net/maint/%s",owner_id="%s",target_group="targetgroup/maint-ssh/%s"} 1`, lb.ID, provider.AccountID, tg.ID),
 			fmt.Sprintf(`privlink_service_endpoints_count{owner_id="%s",service_id="%s"} 1`, provider.AccountID, svc.ID),
 		} {
 			if !strings.Contains(text, want) {
@@ -336,6 +363,53 @@ func testEndpointCarriesTraffic(t *testing.T, wc worldConfig) {
 		_, err := w.dial(c.ID, eniIP, 8022)
 		return err != nil && strings.Contains(err.Error(), "timed out")
 	})
+}
+
+// TestEndpointListenersApart gives two consumer VPCs of one CIDR an
+// endpoint interface each, at the same address and port, to two services.
+// On the proxy data path each interface's listener is a socket of the data
+// plane, and each VPC's client must reach its own service: in a fabric
+// shared by VPCs, the two sockets cannot both be at the interface's address.
+func TestEndpointListenersApart(t *testing.T) {
+	for _, fabric := range fabrics {
+		t.Run(string(fabric), func(t *testing.T) {
+			w := newWorld(t, worldConfig{path: DataPathProxy, fabric: fabric})
+			provider, consumer := w.accounts()
+			eniIP := netip.MustParseAddr("10.0.1.200")
+			type side struct {
+				client core.InstanceDescription
+				want   string
+			}
+			var sides []side
+			for _, answer := range []string{"A", "B"} {
+				p := w.provide(provider, consumer, "svc-"+strings.ToLower(answer), answer)
+				vpc, subnet := w.network(consumer, "10.0.0.0/16", "10.0.1.0/24")
+				client := w.instance(consumer, subnet.ID, "", "")
+				open := w.group(consumer, vpc.ID, "to-"+answer, "tcp", 8022, 8022, "10.0.0.0/16")
+				ep, err := w.cloud.CreateVpcEndpoint(w.ctx, consumer, core.CreateVpcEndpointInput{VpcEndpointType: "Interface",
+					VpcID: vpc.ID, ServiceName: p.svc.ServiceName, SubnetIDs: []string{subnet.ID}, SecurityGroupIDs: []string{open},
+					SubnetConfigurations: []core.SubnetConfiguration{{SubnetID: subnet.ID, IPv4: eniIP.String()}}})
+				w.must(err)
+				_, err = w.cloud.AcceptVpcEndpointConnections(w.ctx, provider, p.svc.ID, []string{ep.ID})
+				w.must(err)
+				w.eventually("endpoint "+ep.ID+" available", func() bool {
+					eps, err := w.cloud.DescribeVpcEndpoints(w.ctx, consumer, []string{ep.ID})
+					w.must(err)
+					return eps[0].State == core.EndpointAvailable
+				})
+				sides = append(sides, side{client, fmt.Sprintf("%s %s", answer, p.lbIP)})
+			}
+			if sides[0].client.PrivateIP != sides[1].client.PrivateIP {
+				t.Logf("the clients' addresses differ (%s, %s): the case is weaker than meant", sides[0].client.PrivateIP, sides[1].client.PrivateIP)
+			}
+			for _, s := range sides {
+				out, err := w.dial(s.client.ID, eniIP, 8022)
+				if err != nil || out != s.want {
+					t.Errorf("%s → endpoint %s: %q, %v; want %q", s.client.ID, eniIP, out, err, s.want)
+				}
+			}
+		})
+	}
 }
 
 // scrape reads /metrics as a Prometheus server would.
