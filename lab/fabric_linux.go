@@ -45,12 +45,18 @@ func (l *Lab) table(vpcID string) int {
 // they answer, so they are routed in its VPC's table. Reverse path
 // filtering stays off: it would look a source up in main (without
 // src_valid_mark) or cost a second route lookup per packet, and a VPC's
-// table alone decides where a packet may go.
+// table alone decides where a packet may go. Local sources are accepted:
+// the fabric holds every VPC's local addresses (gateways, endpoint
+// interfaces), and without accept_local an instance of another VPC at one
+// of them would be a martian source here, its packets and ARP requests
+// dropped, since the kernel checks a source against the fabric's own
+// addresses without the packet's mark.
 var fabricSysctls = []sysctl{
 	{"net/ipv4/fwmark_reflect", "1"},
 	{"net/ipv4/tcp_fwmark_accept", "1"},
 	{"net/ipv4/conf/all/rp_filter", "0"},
 	{"net/ipv4/conf/default/rp_filter", "0"},
+	{"net/ipv4/conf/all/accept_local", "1"},
 }
 
 // applyFabric converges the shared fabric: the namespace and its rules,

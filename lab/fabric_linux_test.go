@@ -14,8 +14,8 @@ import (
 
 // routingSpec is two VPCs with the same CIDR, every instance in an open
 // security group. A: a1 and a2 in subnet 1, a3 in subnet 2, a local
-// (endpoint) address 10.0.1.100. B: b1 at a1's address, b2 in a subnet A
-// lacks.
+// (endpoint) addresses 10.0.1.100 and 10.0.1.101. B: b1 at a1's address, b2
+// in a subnet A lacks, b3 at A's second local address.
 func routingSpec(withB bool) Spec {
 	open := map[string]Group{"sg-open": {
 		Ingress: []Rule{{Protocol: "all", Sources: pfx("0.0.0.0/0")}},
@@ -35,12 +35,13 @@ func routingSpec(withB bool) Spec {
 		[3]string{a1, "10.0.1.10/24", "10.0.1.1"},
 		[3]string{a2, "10.0.1.11/24", "10.0.1.1"},
 		[3]string{a3, "10.0.2.10/24", "10.0.2.1"})
-	a.LocalAddrs = addrs("10.0.1.100")
+	a.LocalAddrs = addrs("10.0.1.100", "10.0.1.101")
 	spec := Spec{VPCs: []VPC{a}}
 	if withB {
 		spec.VPCs = append(spec.VPCs, vpc(vpcB, addrs("10.0.1.1", "10.0.3.1"),
 			[3]string{b1, "10.0.1.10/24", "10.0.1.1"},
-			[3]string{b2, "10.0.3.10/24", "10.0.3.1"}))
+			[3]string{b2, "10.0.3.10/24", "10.0.3.1"},
+			[3]string{b3, "10.0.1.101/24", "10.0.1.1"}))
 	}
 	return spec
 }
@@ -72,6 +73,9 @@ func checkRouting(t *testing.T, l *Lab) {
 			{name: "across subnets, back", from: ns(a1), to: "10.0.2.10:80", want: ok, banner: "a3"},
 			{name: "the same address in B is B's", from: ns(b2), to: "10.0.1.10:80", want: ok, banner: "b1"},
 			{name: "across B's subnets", from: ns(b1), to: "10.0.3.10:80", want: ok, banner: "b2"},
+			// A shared fabric holds A's local address too: a packet from
+			// it must not look like one the fabric sent itself.
+			{name: "from B's instance at A's local address", from: ns(b3), to: "10.0.3.10:80", want: ok, banner: "b2"},
 			{name: "the gateway answers", from: ns(a2), to: "10.0.1.1:5353", want: refused},
 			{name: "B's gateway answers", from: ns(b2), to: "10.0.3.1:5353", want: refused},
 			{name: "nothing leaves a VPC", from: ns(a2), to: "192.0.2.1:80", want: timeout},

@@ -22,7 +22,7 @@ func instID(n int) string { return fmt.Sprintf("i-%017x", n) }
 var (
 	vpcA, vpcB     = "vpc-0000000000000000a", "vpc-0000000000000000b"
 	a1, a2, a3, a4 = instID(0xa1), instID(0xa2), instID(0xa3), instID(0xa4)
-	b1, b2         = instID(0xb1), instID(0xb2)
+	b1, b2, b3     = instID(0xb1), instID(0xb2), instID(0xb3)
 )
 
 // labSpec is two VPCs with the same CIDR. In A: a web server a1, clients
