@@ -85,6 +85,13 @@ wait_endpoint_state() { # WANT VPCE: as the consumer
 	done
 	fail "endpoint $2 did not become $1"
 }
+wait_target_healthy() { # TARGET_GROUP_ARN: as the provider; checks every 5 s, healthy after 2
+	for _ in $(seq 60); do
+		[[ $(provider elbv2 describe-target-health --target-group-arn "$1" --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) == healthy ]] && return 0
+		sleep 0.5
+	done
+	fail "target of $1 did not become healthy: $(provider elbv2 describe-target-health --target-group-arn "$1" --output text)"
+}
 wait_instance_running() { # PROFILE_FN ID
 	for _ in $(seq 100); do
 		[[ $("$1" ec2 describe-instances --instance-ids "$2" --query 'Reservations[0].Instances[0].State.Name' --output text) == running ]] && return 0
@@ -116,8 +123,9 @@ B=$(provider ec2 run-instances --image-id ami-12345678 --instance-type t3.micro 
 wait_instance_running provider "$A"; wait_instance_running provider "$B"
 pass "instances A=$A B=$B running"
 LB=$(provider elbv2 create-load-balancer --name maintenance --type network --scheme internal --subnets "$P_SUBNET" --query 'LoadBalancers[0].LoadBalancerArn' --output text)
-TG1=$(provider elbv2 create-target-group --name ssh-a --protocol TCP --port 22 --target-type instance --vpc-id "$P_VPC" --query 'TargetGroups[0].TargetGroupArn' --output text)
-TG2=$(provider elbv2 create-target-group --name ssh-b --protocol TCP --port 22 --target-type instance --vpc-id "$P_VPC" --query 'TargetGroups[0].TargetGroupArn' --output text)
+HC=(--health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2)
+TG1=$(provider elbv2 create-target-group --name ssh-a --protocol TCP --port 22 --target-type instance --vpc-id "$P_VPC" "${HC[@]}" --query 'TargetGroups[0].TargetGroupArn' --output text)
+TG2=$(provider elbv2 create-target-group --name ssh-b --protocol TCP --port 22 --target-type instance --vpc-id "$P_VPC" "${HC[@]}" --query 'TargetGroups[0].TargetGroupArn' --output text)
 provider elbv2 register-targets --target-group-arn "$TG1" --targets "Id=$A"
 provider elbv2 register-targets --target-group-arn "$TG2" --targets "Id=$B"
 provider elbv2 create-listener --load-balancer-arn "$LB" --protocol TCP --port 8022 --default-actions "Type=forward,TargetGroupArn=$TG1" >/dev/null
@@ -169,6 +177,11 @@ pass "8022 → $out"
 out=$(connect "$C" "$EP_IP" 8023) || fail "C → 8023: $(cat "$DATA/nc.err")"
 [[ $out == "instance=B peer=$LB_IP" ]] || fail "8023 answered '$out', want 'instance=B peer=$LB_IP'"
 pass "8023 → $out"
+# Health checks start at the load balancer's node, whose address the
+# consumer's endpoint may share; a target that never turns healthy still
+# gets traffic (fail open), so only describe-target-health tells.
+wait_target_healthy "$TG1"; wait_target_healthy "$TG2"
+pass "describe-target-health: A and B healthy"
 
 say "7. D is not admitted; the provider cannot reach the consumer"
 expect_timeout "$D" "$EP_IP" 8022 "D → endpoint"
