@@ -31,6 +31,9 @@ type env struct {
 	tmp   string
 	// profiles: where servers write CPU profiles (empty: none).
 	profiles string
+	// labFabric is the --lab-fabric of servers with a lab (empty: the
+	// server's default).
+	labFabric string
 
 	servers []*server
 }
@@ -104,6 +107,9 @@ func (e *env) startServer(ctx context.Context, extra ...string) (*server, error)
 		prof := filepath.Join(e.profiles, fmt.Sprintf("server-%d.prof", len(e.servers)+1))
 		extra = append(slices.Clip(extra), "--cpuprofile", prof, "--memprofile", strings.TrimSuffix(prof, ".prof")+".heap")
 		e.log.Info("profiling the server", "profile", prof, "args", extra)
+	}
+	if e.labFabric != "" && !slices.Contains(extra, "--no-lab") {
+		extra = append(slices.Clip(extra), "--lab-fabric", e.labFabric)
 	}
 	s.cmd = exec.Command(e.bin, append([]string{"server", "--listen", addr, "--data-dir", dir, "--log-level", "warn"}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log

@@ -57,6 +57,7 @@ func run() int {
 				"hops: dataplane's table of what a namespace on the path costs, alone")
 		profile = flag.String("server-profile", "", "write a CPU profile of every privlink server started into this directory, and its live heap when it is stopped")
 		verbose = flag.Bool("v", false, "log progress in detail")
+		fabric  = flag.String("lab-fabric", "", "the lab fabric of the servers measured (privlink server --lab-fabric; default: the server's)")
 	)
 	flag.Parse()
 	level := slog.LevelInfo
@@ -77,8 +78,9 @@ func run() int {
 		return 1
 	}
 	defer env.close()
+	env.labFabric = *fabric
 
-	rep := &report{Quick: *quick, Started: time.Now()}
+	rep := &report{Quick: *quick, Fabric: *fabric, Started: time.Now()}
 	for _, s := range strings.Split(*sections, ",") {
 		var err error
 		start := time.Now()
