@@ -371,8 +371,15 @@ func fabricRuleset(vpcs []vpcRuleset) *ruleset {
 			ch.rules = slices.Clone(ch.rules)
 			if ch.hook == "prerouting" {
 				// A reset sent from prerouting finds no route in the
-				// fabric: the NAT sends orphans to fabricResetAddr.
-				ch.rules = slices.DeleteFunc(ch.rules, func(r nfRule) bool { return r.orphanTCP })
+				// fabric: orphans go on to the NAT, which sends them to
+				// fabricResetAddr, before any rule may drop them (an
+				// endpoint's address drops everything once it carries
+				// no traffic).
+				for i, r := range ch.rules {
+					if r.orphanTCP {
+						ch.rules[i].verdict = verdict{kind: vAccept}
+					}
+				}
 			}
 			if ch.hook != "" {
 				dispatch[ch.hook] = append(dispatch[ch.hook],
