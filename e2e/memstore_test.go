@@ -70,7 +70,9 @@ func TestMemoryStoreRestart(t *testing.T) {
 	// processes (found by its namespace's inode), /etc/netns files and
 	// the instances' state.
 	prefix := lab.PrefixFor(s.dataDir)
-	namespaces := []string{prefix + "-" + n.vpc, prefix + "-" + targetID, prefix + "-" + clientID}
+	// The VPC's router is in the lab's shared fabric namespace (the
+	// default, docs/fabric.md), which goes with the last VPC.
+	namespaces := []string{prefix + "-fabric", prefix + "-" + targetID, prefix + "-" + clientID}
 	have, err := netns.List()
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,12 @@
 // networking on one host, so that VPCs, instances and security groups
 // behave as on AWS.
 //
-// Each VPC is a router network namespace; each instance is a namespace of
-// its own with one veth to its router. Router and local addresses (subnet
+// By default (FabricShared) every VPC's router lives in one namespace, the
+// fabric, kept apart by a routing table, a packet mark and a conntrack
+// zone per VPC, and endpoint flows are translated there once (fabric.go,
+// docs/fabric.md). With Config.Fabric = FabricRouters, each VPC is a router
+// network namespace of its own, drawn below; either way each instance is a
+// namespace of its own with one veth to its router. Router and local addresses (subnet
 // gateways, the resolver, endpoint and load balancer interfaces) are /32s
 // on the router's lo, and the router has no default route: nothing leaves
 // a VPC except through privlink's data plane, so VPCs may share a CIDR.
@@ -18,11 +22,6 @@
 //	                             endpoint/load balancer /32s
 //	                         nftables: table inet privlink
 //	                       veth v<id> (10.0.1.6/32 route) ── eth0 10.0.1.6/24
-//
-// With Config.Fabric = FabricShared, every VPC's router lives in one
-// namespace instead, kept apart by routing tables, marks and conntrack
-// zones, and endpoint flows are translated there once (fabric.go,
-// docs/fabric.md).
 //
 // Apply is level-triggered and restart-safe: it adopts namespaces that
 // already exist, repairs what differs from the spec and removes what the

@@ -20,7 +20,7 @@ const fabricTable = "privlink-fabric"
 // the inet families have prerouting: ChainHookInput would be its output.
 const nfARPIn = 0
 
-func (l *Lab) shared() bool { return l.cfg.Fabric == FabricShared }
+func (l *Lab) shared() bool { return l.cfg.Fabric != FabricRouters }
 
 // number returns the fabric's number of a VPC or node, 0 if it has none.
 func (l *Lab) number(id string) int {

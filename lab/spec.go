@@ -28,7 +28,7 @@ type Config struct {
 	// tcpdump, Debian 12's 4.99.3 among them, prints "IP bad-len 0" for a
 	// larger segment, whose length field the kernel leaves at 0).
 	SmallSegments bool
-	// Fabric says how VPCs are built; "" is FabricRouters.
+	// Fabric says how VPCs are built; "" is FabricShared.
 	Fabric Fabric
 }
 
@@ -37,14 +37,13 @@ type Fabric string
 
 const (
 	// FabricRouters makes each VPC a router namespace of its own: VPCs
-	// are apart because nothing routes between namespaces.
+	// are apart because nothing routes between namespaces, and an
+	// endpoint flow crosses three namespaces, translated twice.
 	FabricRouters Fabric = "routers"
-	// FabricShared puts every VPC's router in one namespace, kept apart by
-	// a routing table, a conntrack zone and a packet mark per VPC, so that
-	// an endpoint flow can cross from one VPC to another in one namespace
-	// (docs/fabric.md), translated once. It carries everything a router
-	// does; the server takes it behind a hidden flag until the proxy
-	// path's listeners stop sharing sockets across overlapping VPCs.
+	// FabricShared, the default, puts every VPC's router in one
+	// namespace, kept apart by a routing table, a conntrack zone and a
+	// packet mark per VPC, so that an endpoint flow crosses from one VPC
+	// to another in one namespace, translated once (docs/fabric.md).
 	FabricShared Fabric = "shared"
 )
 

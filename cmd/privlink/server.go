@@ -97,11 +97,10 @@ func newServerCmd() *cobra.Command {
 	fl.BoolVar(&f.smallSegments, "lab-small-segments", false,
 		"keep TCP segments on lab links at 64 KiB, as on EC2, instead of 512 KiB (BIG TCP): about a quarter less throughput, "+
 			"but every captured packet keeps its IP length (older tcpdump, such as 4.99.3, prints \"IP bad-len 0\" for larger ones)")
-	// The shared lab fabric (docs/fabric.md) is built in stages: hidden until
-	// overlapping endpoint addresses on the proxy path work in it.
-	fl.StringVar(&f.labFabric, "lab-fabric", string(lab.FabricRouters),
-		"how the lab builds VPCs: routers (a router namespace each) or shared (one namespace for every VPC's router, docs/fabric.md)")
-	_ = fl.MarkHidden("lab-fabric")
+	fl.StringVar(&f.labFabric, "lab-fabric", string(lab.FabricShared),
+		"how the lab builds VPCs: shared (one namespace holds every VPC's router, kept apart by routing tables, conntrack zones "+
+			"and marks; an endpoint flow is translated once) or routers (a router namespace per VPC, apart by construction; "+
+			"an endpoint flow crosses three namespaces). docs/fabric.md")
 	// For profiling the server under a benchmark (bench -server-profile).
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fl.MarkHidden("cpuprofile")
