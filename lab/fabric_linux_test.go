@@ -227,3 +227,30 @@ func segmentsIn(t *testing.T, name string) int64 {
 	}
 	return n
 }
+
+// TestResolverSocketBeforeApply: the reconciler asks where a new VPC's
+// resolver listens before the lab builds the VPC, so that the resolver is
+// up when the VPC's instances first run their user data. In the shared
+// fabric the VPC gets its number then, and keeps it when it is built.
+func TestResolverSocketBeforeApply(t *testing.T) {
+	requireRoot(t)
+	l, cfg := newFabricLab(t, "plt-rsv", FabricShared)
+	resolver := netip.MustParseAddrPort("10.0.0.2:53")
+	ns, at, mark, ok := l.ResolverSocket(vpcB, resolver)
+	if !ok || ns != fabricNS(cfg.Prefix) || mark == 0 || at != netip.AddrPortFrom(fabricServiceAddr(int(mark)), 53) {
+		t.Fatalf("before the VPC is built: %q %v mark %d ok %v; want the fabric, the service address of a new number", ns, at, mark, ok)
+	}
+	apply(t, l, routingSpec(true))
+	if n := l.number(vpcB); n != int(mark) {
+		t.Errorf("B was built with number %d, want the %d its resolver was given", n, mark)
+	}
+	if n := l.number(vpcA); n == 0 || n == int(mark) {
+		t.Errorf("A's number %d, B's %d: want two numbers", n, mark)
+	}
+	if got := fabricNumbers(t, cfg); got[vpcB] != int(mark) {
+		t.Errorf("fabric.json: %v, want B at %d", got, mark)
+	}
+	if _, again, _, _ := l.ResolverSocket(vpcB, resolver); again != at {
+		t.Errorf("asked again: %v, want %v", again, at)
+	}
+}

@@ -123,17 +123,35 @@ const dnsPort = 53
 // namespace, or in the shared fabric at the VPC's service address, with
 // the VPC's number as the mark of its sockets, so that its answers take the
 // VPC's table (the fabric translates resolver to the service address for
-// the VPC's packets only). ok is false while the VPC has no number yet: the
-// Apply that first builds it gives it one.
+// the VPC's packets only). A VPC the lab has not built yet gets its number
+// here, so that its resolver may listen before its instances' user data
+// runs; ok is false if no number is left (Apply then says why).
 func (l *Lab) ResolverSocket(vpcID string, resolver netip.AddrPort) (namespace string, listen netip.AddrPort, mark uint32, ok bool) {
 	if !l.shared() {
 		return l.RouterNamespace(vpcID), resolver, 0, true
 	}
 	n := l.number(vpcID)
 	if n == 0 {
+		n = l.reserveNumber(vpcID)
+	}
+	if n == 0 {
 		return "", netip.AddrPort{}, 0, false
 	}
 	return fabricNS(l.cfg.Prefix), netip.AddrPortFrom(fabricServiceAddr(n), resolver.Port()), uint32(n), true
+}
+
+// reserveNumber gives a VPC the lab has not built yet its number, which
+// the Apply that builds it keeps; 0 if none is left.
+func (l *Lab) reserveNumber(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	nums, err := l.numbers.reserve(id)
+	if err != nil {
+		l.log.Warn("lab: no fabric number", "id", id, "err", err)
+		return 0
+	}
+	l.vpcNum.Store(&nums)
+	return nums[id]
 }
 
 // fabricOrphanRule sends a flow's first segment to fabricResetAddr when it

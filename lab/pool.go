@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 )
@@ -21,25 +22,44 @@ type pool[T comparable] struct {
 	byID   map[string]T
 }
 
+// load reads the file once.
+func (p *pool[T]) load() error {
+	if p.loaded {
+		return nil
+	}
+	b, err := os.ReadFile(p.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("lab: %ss: %w", p.what, err)
+	default:
+		// A damaged file only costs new values: what used them is
+		// rebuilt.
+		_ = json.Unmarshal(b, &p.byID)
+	}
+	if p.byID == nil {
+		p.byID = map[string]T{}
+	}
+	p.loaded = true
+	return nil
+}
+
+// reserve returns id's value, giving it the lowest free one if it has
+// none, and keeps every other ID's: for an object the lab has not built
+// yet, until an assign that does not list it.
+func (p *pool[T]) reserve(id string) (map[string]T, error) {
+	if err := p.load(); err != nil {
+		return nil, err
+	}
+	return p.assign(append(slices.Collect(maps.Keys(p.byID)), id))
+}
+
 // assign returns a value for every ID, keeping the ones already given, and
 // forgets IDs not listed (their objects are gone from the lab). A new ID
 // takes the lowest free value.
 func (p *pool[T]) assign(ids []string) (map[string]T, error) {
-	if !p.loaded {
-		b, err := os.ReadFile(p.path)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
-			return nil, fmt.Errorf("lab: %ss: %w", p.what, err)
-		default:
-			// A damaged file only costs new values: what used them is
-			// rebuilt.
-			_ = json.Unmarshal(b, &p.byID)
-		}
-		if p.byID == nil {
-			p.byID = map[string]T{}
-		}
-		p.loaded = true
+	if err := p.load(); err != nil {
+		return nil, err
 	}
 	want := map[string]bool{}
 	for _, id := range ids {

@@ -93,3 +93,25 @@ func TestPoolRunsOut(t *testing.T) {
 		t.Fatal("a third ID got an address from a pool of two")
 	}
 }
+
+func TestPoolReserveKeepsOthers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fabric.json")
+	if _, err := newVPCNumbers(path).assign([]string{"vpc-a", "vpc-c"}); err != nil {
+		t.Fatal(err)
+	}
+	// After a restart, before any assign: the file's IDs stay.
+	p := newVPCNumbers(path)
+	got, err := p.reserve("vpc-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["vpc-a"] != 1 || got["vpc-c"] != 2 || got["vpc-b"] != 3 {
+		t.Fatalf("reserve = %v, want vpc-a 1, vpc-c 2 kept and vpc-b 3", got)
+	}
+	if again, err := p.reserve("vpc-b"); err != nil || again["vpc-b"] != 3 || len(again) != 3 {
+		t.Fatalf("reserve again = %v, %v; want the same three", again, err)
+	}
+	if got, err = p.assign([]string{"vpc-b"}); err != nil || got["vpc-b"] != 3 || len(got) != 1 {
+		t.Fatalf("assign after reserve = %v, %v; want vpc-b 3 alone", got, err)
+	}
+}
