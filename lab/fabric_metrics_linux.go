@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -46,69 +47,65 @@ func (l *Lab) syncFabricMetrics(f *nsConn, vpcs []VPC, nums map[string]int) erro
 	return nil
 }
 
-// fabricEndpointCounters is EndpointCounters in the shared fabric.
-func (l *Lab) fabricEndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, error) {
-	n := l.number(vpcID)
-	f, err := openExisting(fabricNS(l.cfg.Prefix))
-	if err != nil || f == nil || n == 0 {
-		return nil, err
-	}
-	defer f.close()
-	mark := markBytes(uint32(n))
-	out := map[netip.Addr]EndpointCounters{}
-	err = readCounterSets(f, routerMetricSets, func(set string, e nftables.SetElement) {
-		if len(e.Key) < 8 || !bytes.Equal(e.Key[:4], mark) {
-			return
-		}
-		a, _ := netip.AddrFromSlice(e.Key[4:8])
-		ec := out[a]
-		ec.add(set, e.Counter)
-		out[a] = ec
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w (counters of %s)", err, vpcID)
-	}
-	flows, err := f.flows()
-	if err != nil {
-		return nil, err
-	}
-	for _, fl := range flows {
-		a := origDst(fl).Addr()
-		if ec, ok := out[a]; ok && fl.Mark>>16 == uint32(n) && established(fl) {
-			ec.ActiveConnections++
-			out[a] = ec
-		}
-	}
-	return out, nil
+// fabricCounters is one reading of the fabric's counters: every endpoint
+// interface's by VPC number and address, every node's by node number.
+type fabricCounters struct {
+	endpoints map[int]map[netip.Addr]EndpointCounters
+	nodes     map[int]NodeCounters
 }
 
-// fabricNodeCounters is NodeCounters in the shared fabric, for a node
-// whose namespace exists.
-func (l *Lab) fabricNodeCounters(nodeID string) (NodeCounters, bool, error) {
-	n := l.number(nodeID)
+// readFabricCounters reads the fabric's counter sets and lists its
+// conntrack table once, for every VPC and node at a time: nil if the
+// fabric does not exist.
+func (l *Lab) readFabricCounters() (*fabricCounters, error) {
 	f, err := openExisting(fabricNS(l.cfg.Prefix))
-	if err != nil || f == nil || n == 0 {
-		return NodeCounters{}, false, err
+	if err != nil || f == nil {
+		return nil, err
 	}
 	defer f.close()
-	mark := markBytes(uint32(n))
-	var nc NodeCounters
-	err = readCounterSets(f, fabricNodeSets, func(set string, e nftables.SetElement) {
-		if bytes.Equal(e.Key, mark) {
-			nc.add(strings.TrimPrefix(set, fabricNodeSet("")), e.Counter)
+	fc := &fabricCounters{endpoints: map[int]map[netip.Addr]EndpointCounters{}, nodes: map[int]NodeCounters{}}
+	err = readCounterSets(f, routerMetricSets, func(set string, e nftables.SetElement) {
+		if len(e.Key) < 8 {
+			return
 		}
+		n := int(binary.NativeEndian.Uint32(e.Key[:4]))
+		a, _ := netip.AddrFromSlice(e.Key[4:8])
+		if fc.endpoints[n] == nil {
+			fc.endpoints[n] = map[netip.Addr]EndpointCounters{}
+		}
+		ec := fc.endpoints[n][a]
+		ec.add(set, e.Counter)
+		fc.endpoints[n][a] = ec
 	})
+	if err == nil {
+		err = readCounterSets(f, fabricNodeSets, func(set string, e nftables.SetElement) {
+			if len(e.Key) == 4 {
+				n := int(binary.NativeEndian.Uint32(e.Key))
+				nc := fc.nodes[n]
+				nc.add(strings.TrimPrefix(set, fabricNodeSet("")), e.Counter)
+				fc.nodes[n] = nc
+			}
+		})
+	}
 	if err != nil {
-		return NodeCounters{}, false, fmt.Errorf("%w (counters of %s)", err, nodeID)
+		return nil, fmt.Errorf("%w (counters of the fabric)", err)
 	}
 	flows, err := f.flows()
 	if err != nil {
-		return NodeCounters{}, false, err
+		return nil, err
 	}
 	for _, fl := range flows {
-		if fl.Mark >= 1<<16 && fl.Mark&0xffff == uint32(n) && established(fl) {
-			nc.ActiveFlows++
+		if fl.Mark < 1<<16 || !established(fl) {
+			continue // not an endpoint flow's path
 		}
+		c, node := int(fl.Mark>>16), int(fl.Mark&0xffff)
+		if ec, ok := fc.endpoints[c][origDst(fl).Addr()]; ok {
+			ec.ActiveConnections++
+			fc.endpoints[c][origDst(fl).Addr()] = ec
+		}
+		nc := fc.nodes[node]
+		nc.ActiveFlows++
+		fc.nodes[node] = nc
 	}
-	return nc, true, nil
+	return fc, nil
 }

@@ -327,11 +327,49 @@ func (l *Lab) ensureNodeMetrics(id string) error {
 	return nil
 }
 
+// Scrape is one reading of the lab's counters, as one /metrics scrape
+// needs: a namespace's counters and conntrack table are read at most once,
+// when first asked for, however many VPCs and nodes are asked about. (In
+// the shared fabric, every VPC's and node's live in one namespace.)
+type Scrape struct {
+	l      *Lab
+	read   bool
+	fabric *fabricCounters
+	err    error
+}
+
+// Scrape starts a reading of the lab's counters.
+func (l *Lab) Scrape() *Scrape { return &Scrape{l: l} }
+
+func (s *Scrape) readFabric() (*fabricCounters, error) {
+	if !s.read {
+		s.fabric, s.err = s.l.readFabricCounters()
+		s.read = true
+	}
+	return s.fabric, s.err
+}
+
 // EndpointCounters reads the counters of every endpoint interface of a
 // VPC, by address. A VPC whose router does not exist has none.
 func (l *Lab) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, error) {
+	return l.Scrape().EndpointCounters(vpcID)
+}
+
+// NodeCounters reads a load balancer node's counters; ok is false when the
+// node has no namespace.
+func (l *Lab) NodeCounters(nodeID string) (NodeCounters, bool, error) {
+	return l.Scrape().NodeCounters(nodeID)
+}
+
+// EndpointCounters is Lab.EndpointCounters within the scrape.
+func (s *Scrape) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, error) {
+	l := s.l
 	if l.shared() {
-		return l.fabricEndpointCounters(vpcID)
+		fc, err := s.readFabric()
+		if err != nil || fc == nil {
+			return nil, err
+		}
+		return fc.endpoints[l.number(vpcID)], nil
 	}
 	r, err := openExisting(l.RouterNamespace(vpcID))
 	if err != nil || r == nil {
@@ -362,16 +400,20 @@ func (l *Lab) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters, e
 	return out, nil
 }
 
-// NodeCounters reads a load balancer node's counters; ok is false when the
-// node has no namespace.
-func (l *Lab) NodeCounters(nodeID string) (NodeCounters, bool, error) {
+// NodeCounters is Lab.NodeCounters within the scrape.
+func (s *Scrape) NodeCounters(nodeID string) (NodeCounters, bool, error) {
+	l := s.l
 	n, err := openExisting(l.InstanceNamespace(nodeID))
 	if err != nil || n == nil {
 		return NodeCounters{}, false, err
 	}
 	defer n.close()
 	if l.shared() {
-		return l.fabricNodeCounters(nodeID)
+		fc, err := s.readFabric()
+		if err != nil || fc == nil {
+			return NodeCounters{}, false, err
+		}
+		return fc.nodes[l.number(nodeID)], true, nil
 	}
 	c, err := nftables.New(nftables.WithNetNSFd(n.fd()))
 	if err != nil {

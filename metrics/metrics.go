@@ -23,10 +23,10 @@ import (
 	"github.com/privlink/privlink/lab"
 )
 
-// Counters reads the data path's counters. *lab.Lab is one.
+// Counters reads the data path's counters, one scrape at a time (each
+// namespace read once per scrape). *lab.Lab is one.
 type Counters interface {
-	EndpointCounters(vpcID string) (map[netip.Addr]lab.EndpointCounters, error)
-	NodeCounters(nodeID string) (lab.NodeCounters, bool, error)
+	Scrape() *lab.Scrape
 }
 
 // Handler returns the /metrics handler. counters is nil for a server
@@ -106,23 +106,28 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit := func(f family, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(f.desc, f.typ, v, labels...)
 	}
-	c.endpoints(s, emit)
-	c.loadBalancers(s, emit)
+	var sc *lab.Scrape
+	if c.counters != nil {
+		sc = c.counters.Scrape()
+	}
+	c.endpoints(s, sc, emit)
+	c.loadBalancers(s, sc, emit)
 }
 
 type emitFunc func(f family, v float64, labels ...string)
 
-// endpoints reports each endpoint interface and, summed, each service.
-func (c *collector) endpoints(s *core.Snapshot, emit emitFunc) {
+// endpoints reports each endpoint interface and, summed, each service;
+// sc is nil without a lab.
+func (c *collector) endpoints(s *core.Snapshot, sc *lab.Scrape, emit emitFunc) {
 	byVPC := map[string]map[netip.Addr]lab.EndpointCounters{}
 	read := func(vpcID string) map[netip.Addr]lab.EndpointCounters {
-		if c.counters == nil {
+		if sc == nil {
 			return nil
 		}
 		m, ok := byVPC[vpcID]
 		if !ok {
 			var err error
-			if m, err = c.counters.EndpointCounters(vpcID); err != nil {
+			if m, err = sc.EndpointCounters(vpcID); err != nil {
 				c.log.Warn("metrics: endpoint counters", "vpc", vpcID, "err", err)
 			}
 			byVPC[vpcID] = m
@@ -177,14 +182,14 @@ func (c *collector) endpoints(s *core.Snapshot, emit emitFunc) {
 
 // loadBalancers reports each load balancer node's flows and each target
 // group's healthy and unhealthy hosts.
-func (c *collector) loadBalancers(s *core.Snapshot, emit emitFunc) {
+func (c *collector) loadBalancers(s *core.Snapshot, sc *lab.Scrape, emit emitFunc) {
 	x := s.ELBIndex()
 	for _, id := range slices.Sorted(maps.Keys(s.LoadBalancers)) {
 		lb := s.LoadBalancers[id]
 		dim := dimension(lb)
-		if c.counters != nil {
+		if sc != nil {
 			for _, n := range lb.Nodes {
-				nc, ok, err := c.counters.NodeCounters(n.NetworkInterfaceID)
+				nc, ok, err := sc.NodeCounters(n.NetworkInterfaceID)
 				if err != nil {
 					c.log.Warn("metrics: node counters", "node", n.NetworkInterfaceID, "err", err)
 				}
