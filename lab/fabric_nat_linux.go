@@ -40,15 +40,18 @@ import (
 // endpointPorts are the source ports of endpoint flows translated to a
 // node's address; nodeLocalPorts are those of the node's own sockets
 // (health checks, the proxy path's dials), so that a reply tells by its
-// port which zone its flow lives in. The node's sockets take the IANA
-// dynamic range, 16,384 ports, for as many concurrent proxied flows to one
-// target port; the endpoint flows take 48,128, close to the 55,000 or so
-// an NLB node holds to one target port (a limit of AWS's too). A node
-// range of 4,536 ports once ended the benchmark's 9,000 idle proxied
-// flows at 3,534, the rest held by the run before in TIME_WAIT.
-const endpointPortMin, endpointPortMax = 1024, 49151
+// port which zone its flow lives in. Endpoint flows take the upper half,
+// which holds Linux's default ephemeral range (32768-60999) and the IANA
+// dynamic one: a client's port is then kept unless another flow to the
+// target holds it, as the router namespaces keep it, and a client's own
+// TIME_WAIT rules keep guarding the tuple the target sees. The node's
+// sockets take the lower half, 31,744 ports, for as many concurrent
+// proxied flows to one target port. (A node range of 4,536 ports once
+// ended the benchmark's 9,000 idle proxied flows at 3,534, the rest held
+// in TIME_WAIT by the run before.)
+const endpointPortMin, endpointPortMax = 32768, 65535
 
-var nodeLocalPorts = fmt.Sprintf("%d 65535", endpointPortMax+1) // ip_local_port_range
+var nodeLocalPorts = fmt.Sprintf("1024 %d", endpointPortMin-1) // ip_local_port_range
 
 // resolverDNAT sends each VPC's queries to its resolver address (TCP and
 // UDP port 53) to the VPC's service address, where its resolver listens.
