@@ -140,9 +140,11 @@ func dataPlane(ctx context.Context, e *env, rep *report) error {
 		"(netpoll wake-ups on both sockets of every message), about half HAProxy's new-connection rate (a goroutine, two "+
 		"sockets and namespace switches per flow), and, through io.Copy's splice, a pipe held per idle direction (six "+
 		"descriptors per flow, fixed since: it now waits without a pipe). The design was changed instead of tuned: endpoint "+
-		"flows are now translated by nftables NAT in the consumer VPC's router and in the load balancer node's namespace, "+
-		"joined by a veth, and conntrack carries them, which is how AWS's Hyperplane carries PrivateLink too. No process "+
-		"touches the bytes: the privlink column.")
+		"flows are now translated by nftables NAT, and conntrack carries them, which is how AWS's Hyperplane carries "+
+		"PrivateLink too. No process touches the bytes: the privlink column. That NAT first ran in the consumer VPC's router "+
+		"and in the load balancer node's namespace, joined by a veth, and kept about two thirds of direct's throughput with "+
+		"four streams; since 2026-12-07 the lab's shared fabric (the default; the hop table below) translates each flow "+
+		"once, in the one namespace that holds every VPC's router.")
 	m := &dpMeasure{e: e, tp: tp, proxyPIDs: proxyPIDs}
 	if err := m.throughput(ctx, rep); err != nil {
 		return err
@@ -439,11 +441,15 @@ func (m *dpMeasure) idleMemory(ctx context.Context, rep *report) error {
 		"local port range before the other, about 32,000 ports per destination, and once they are taken scans them all for every "+
 		"new connection. Neither end sends TCP keepalives: Go's default of one every 15 s, on both ends of 100,000 connections on "+
 		"one host, overflowed the kernel's per-CPU input backlog, and a probe dropped there is retried every 500 ms, until new "+
-		"connections' SYNs were dropped too. Each endpoint flow is tracked three times (consumer router, load balancer node, "+
-		"provider router), but the kernel counts conntrack entries per network namespace and compares each namespace's own count "+
-		"with net.netfilter.nf_conntrack_max (262,144 here, a host setting privlink does not touch), so each namespace on the path "+
-		"has room for about 262,000 flows, held or lingering in TIME_WAIT (120 s); a run that would not fit with a tenth to spare "+
-		"waits for closed flows to expire."+counted)
+		"connections' SYNs were dropped too. The kernel counts conntrack entries per network namespace and compares each "+
+		"namespace's own count with net.netfilter.nf_conntrack_max (262,144 here, a host setting privlink does not touch). In the "+
+		"lab's shared fabric (the default) an endpoint flow is one entry of the fabric's table, which every VPC shares; with "+
+		"router namespaces (--lab-fabric routers) it is tracked three times (consumer router, load balancer node, provider "+
+		"router), each namespace with room of its own. Either way a namespace holds about 262,000 flows, held or lingering in "+
+		"TIME_WAIT (120 s); a run that would not fit with a tenth to spare waits for closed flows to expire. In the shared fabric "+
+		"an endpoint flow keeps the client's port towards the target unless another flow holds it (its translation takes ports "+
+		"32768-65535): when it took ports 1024-49151 instead, this run's 100,000 connections failed at a worker's 9,151st, its "+
+		"SYNs unanswered for 5 s, likely a remapped port meeting an earlier flow's TIME_WAIT at the echo server."+counted)
 	m.e.log.Info("idle memory done", "took", time.Since(began).Round(time.Second))
 	return nil
 }

@@ -324,13 +324,14 @@ func hopCost(ctx context.Context, e *env, rep *report) error {
 		Title: "What a namespace on the path costs",
 		Intro: "Plain namespaces, no privlink: a client and a server joined through a chain of router namespaces by veth pairs, " +
 			"each router forwarding with a stateful nftables filter, so conntrack tracks every flow in each, as in every namespace " +
-			"of privlink's path. direct above crosses 1 router; privlink's kernel path crosses 3 (the consumer VPC's router, the " +
-			"load balancer node's namespace, the provider VPC's router) and translates each flow twice. The last columns are " +
+			"of privlink's path. With router namespaces per VPC (--lab-fabric routers), direct crosses 1 router and privlink's " +
+			"kernel path 3 (the consumer VPC's router, the load balancer node's namespace, the provider VPC's router), translating " +
+			"each flow twice; in the lab's shared fabric, the default, both cross the one namespace. The last columns are " +
 			"the shapes a path as fast as direct's could take, each between two VPCs of the same CIDR, the client connecting to " +
 			"an endpoint address translated once (to the server, from a load balancer address): by the consumer VPC's router, " +
 			"joined to the provider VPC's router, which only forwards (" + colNATPair + ", built by hand); or in the lab's " +
 			"shared fabric, one namespace holding every VPC's router, told apart by routing tables, marks and conntrack zones " +
-			"(docs/fabric.md; not yet what the server builds). The lab columns are built by the lab package from one spec, in " +
+			"(docs/fabric.md; what the server builds by default). The lab columns are built by the lab package from one spec, in " +
 			"either fabric: direct is the client to an instance in another subnet of its VPC, endpoint the client through an " +
 			"endpoint to a target of a load balancer in the other VPC, open security groups. iperf3 as above; the median of " +
 			strconv.Itoa(rounds) + " interleaved rounds of " + secs + " s.",
@@ -400,5 +401,8 @@ const hopNote = "What the hop table says about throughput. iperf3 runs each end 
 	"0.68×; then the lab's shared fabric, built by the lab package in eight interleaved rounds, kept 0.98× of its " +
 	"direct path where the routers kept 0.79×. Only the shared fabric meets the target, and it changes what isolates " +
 	"one VPC from another (routing tables, conntrack zones and marks in one namespace, instead of a namespace each): " +
-	"docs/fabric.md is the plan, its routing, security groups and kernel endpoint path built and tested against both " +
-	"fabrics, the server not yet switched to it."
+	"docs/fabric.md is the design, built and tested against both fabrics, and the server's default since 2026-12-07 " +
+	"(the tables above run in it unless -lab-fabric says otherwise). The lab's columns here take 3 rounds each and " +
+	"swing from run to run on this shared machine: in three runs of 2026-12-07 the shared fabric's endpoint path kept " +
+	"1.03×, 0.72× and 1.41× of its direct path (1.04× of the routers' direct path in the last), while the run that made " +
+	"it the default, through the API in 5 rounds, kept 0.93× of direct."
