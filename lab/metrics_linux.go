@@ -330,7 +330,8 @@ func (l *Lab) ensureNodeMetrics(id string) error {
 // Scrape is one reading of the lab's counters, as one /metrics scrape
 // needs: a namespace's counters and conntrack table are read at most once,
 // when first asked for, however many VPCs and nodes are asked about. (In
-// the shared fabric, every VPC's and node's live in one namespace.)
+// the shared fabric, every VPC's and node's live in one namespace.) A
+// Scrape is used by one goroutine.
 type Scrape struct {
 	l      *Lab
 	read   bool
