@@ -204,7 +204,7 @@ func runServer(ctx context.Context, f serverFlags) error {
 			OnHealth: func(ev dataplane.HealthEvent) { rec.HealthSink(ev) },
 		})
 		defer plane.Close()
-		labState = "on (namespaces " + prefix + "-*, " + string(path) + " data path)"
+		labState = "on (namespaces " + prefix + "-*, " + f.labFabric + " fabric, " + string(path) + " data path)"
 		rec = reconcile.New(cloud, fabric, plane, reconcile.Config{DataPath: path}, log)
 	} else {
 		rec = reconcile.New(cloud, nil, nil, reconcile.Config{}, log)
