@@ -2,13 +2,13 @@ package lab
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 )
 
 // The shared fabric's counters live in one table "privlink-metrics" of the
@@ -68,7 +68,7 @@ func (l *Lab) readFabricCounters() (*fabricCounters, error) {
 		if len(e.Key) < 8 {
 			return
 		}
-		n := int(binary.NativeEndian.Uint32(e.Key[:4]))
+		n := int(binaryutil.NativeEndian.Uint32(e.Key[:4]))
 		a, _ := netip.AddrFromSlice(e.Key[4:8])
 		if fc.endpoints[n] == nil {
 			fc.endpoints[n] = map[netip.Addr]EndpointCounters{}
@@ -80,7 +80,7 @@ func (l *Lab) readFabricCounters() (*fabricCounters, error) {
 	if err == nil {
 		err = readCounterSets(f, fabricNodeSets, func(set string, e nftables.SetElement) {
 			if len(e.Key) == 4 {
-				n := int(binary.NativeEndian.Uint32(e.Key))
+				n := int(binaryutil.NativeEndian.Uint32(e.Key))
 				nc := fc.nodes[n]
 				nc.add(strings.TrimPrefix(set, fabricNodeSet("")), e.Counter)
 				fc.nodes[n] = nc

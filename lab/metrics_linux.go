@@ -404,18 +404,23 @@ func (s *Scrape) EndpointCounters(vpcID string) (map[netip.Addr]EndpointCounters
 // NodeCounters is Lab.NodeCounters within the scrape.
 func (s *Scrape) NodeCounters(nodeID string) (NodeCounters, bool, error) {
 	l := s.l
-	n, err := openExisting(l.InstanceNamespace(nodeID))
-	if err != nil || n == nil {
-		return NodeCounters{}, false, err
-	}
-	defer n.close()
 	if l.shared() {
+		// Endpoint flows do not cross the node: the fabric counts them,
+		// and the node's namespace need only exist.
+		if !netns.Exists(l.InstanceNamespace(nodeID)) {
+			return NodeCounters{}, false, nil
+		}
 		fc, err := s.readFabric()
 		if err != nil || fc == nil {
 			return NodeCounters{}, false, err
 		}
 		return fc.nodes[l.number(nodeID)], true, nil
 	}
+	n, err := openExisting(l.InstanceNamespace(nodeID))
+	if err != nil || n == nil {
+		return NodeCounters{}, false, err
+	}
+	defer n.close()
 	c, err := nftables.New(nftables.WithNetNSFd(n.fd()))
 	if err != nil {
 		return NodeCounters{}, false, fmt.Errorf("nftables: %w", err)
